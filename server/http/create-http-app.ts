@@ -1,0 +1,65 @@
+import express, { type Express } from 'express'
+import path from 'node:path'
+import type { AppDatabase } from '../storage/database.js'
+import type { Logger } from '../shared/logger.js'
+import { NotFoundError } from '../shared/errors.js'
+import type { EventIntake } from '../events/event-intake.js'
+import type { InstallService } from '../install/install-service.js'
+import type { AuditLog } from '../storage/audit-log.js'
+import type { PortalStore } from '../storage/portal-store.js'
+import type { AppSessions } from '../trust/app-sessions.js'
+import type { PortalVerification } from '../trust/portal-verification.js'
+import { errorHandler } from './error-handler.js'
+import { iframeRoutes } from './iframe-routes.js'
+import { portalCallbackRoutes, type RobotHandler } from './portal-callback-routes.js'
+import { portalApi } from './api/portal-api.js'
+import { createPageRenderer } from './render-page.js'
+
+export interface HttpDeps {
+  db: AppDatabase
+  log: Logger
+  clientDist: string
+  portals: PortalStore
+  audit: AuditLog
+  sessions: AppSessions
+  verification: PortalVerification
+  install: InstallService
+  intake: EventIntake
+  robots: Record<string, RobotHandler>
+}
+
+/** Transport only: parse, verify (through Trust), hand over, answer. No listen() here: tests mount it. */
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('trust proxy', 'loopback')
+  app.set('query parser', 'extended')
+
+  const form = express.urlencoded({ extended: true, limit: '256kb', parameterLimit: 2000 })
+  const json = express.json({ limit: '1mb' })
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await deps.db.ping()
+      res.json({ status: 'ok', db: 'ok' })
+    } catch {
+      res.status(503).json({ status: 'degraded', db: 'unreachable' })
+    }
+  })
+
+  app.use(
+    '/assets',
+    express.static(path.join(deps.clientDist, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: false }),
+  )
+
+  const render = createPageRenderer(deps.clientDist)
+  app.use(form, iframeRoutes({ ...deps, render }))
+  app.use(form, portalCallbackRoutes({ intake: deps.intake, verification: deps.verification, robots: deps.robots }))
+  app.use('/api', json, portalApi(deps))
+  app.use('/api', (req) => {
+    throw new NotFoundError('not_found', `No API route ${req.method} ${req.path}`)
+  })
+
+  app.use(errorHandler(deps.log))
+  return app
+}

@@ -1,0 +1,36 @@
+import { Router } from 'express'
+import { NotFoundError } from '../shared/errors.js'
+import type { EventIntake } from '../events/event-intake.js'
+import type { PortalVerification } from '../trust/portal-verification.js'
+
+export type RobotHandler = (input: { memberId: string; code: string; body: Record<string, unknown> }) => Promise<void>
+
+/** Server-to-server calls from the portal: events and automation-rule robots. Verify, hand over, answer. */
+export function portalCallbackRoutes(deps: {
+  intake: EventIntake
+  verification: PortalVerification
+  robots: Record<string, RobotHandler>
+}): Router {
+  const r = Router()
+
+  r.post('/events', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>
+    const out = await deps.intake.receive(body)
+    res.json(out)
+  })
+
+  r.post('/robots/:code', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>
+    const auth = (body.auth && typeof body.auth === 'object' ? body.auth : {}) as Record<string, unknown>
+    // Verification comes first: an unverified caller learns nothing, not even which robots exist.
+    const portal = await deps.verification.verifyApplicationToken({ memberId: auth.member_id, applicationToken: auth.application_token })
+    const code = String(req.params.code)
+    const handler = Object.hasOwn(deps.robots, code) ? deps.robots[code] : undefined
+    if (!handler) throw new NotFoundError('unknown_robot', `No robot with code ${code.slice(0, 64).replace(/[^A-Za-z0-9._-]/g, '?')}`)
+    const { auth: _auth, ...rest } = body
+    await handler({ memberId: portal.memberId, code, body: rest })
+    res.json({ accepted: true })
+  })
+
+  return r
+}

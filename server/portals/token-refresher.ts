@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto'
+import type { Logger } from '../shared/logger.js'
+import { AppError, NeedsReinstallError } from '../shared/errors.js'
+import type { PortalStore, PortalTokens } from '../storage/portal-store.js'
+import { RefreshRejectedError, type OAuthServer } from './oauth-server.js'
+
+/** How long one instance may hold a portal's refresh lock; longer than the OAuth call's timeout. */
+const REFRESH_LOCK_TTL_MS = 30_000
+const LOCK_POLL_MS = 50
+const REFRESH_DEADLINE_MS = 45_000
+
+export interface TokenRefresher {
+  /**
+   * Returns tokens newer than `staleAccessToken`: either ones another caller (in this process or another
+   * instance) already stored, or freshly refreshed ones. Bitrix24 refresh tokens are single-use, so at most
+   * one refresh per portal runs at a time across all instances, and the new pair is persisted before
+   * anyone gets it.
+   */
+  refresh(memberId: string, staleAccessToken: string): Promise<PortalTokens>
+}
+
+export function createTokenRefresher(deps: {
+  portals: PortalStore
+  oauth: OAuthServer
+  log: Logger
+  now?: () => number
+  onRefresh?: (memberId: string) => void
+}): TokenRefresher {
+  const { portals, oauth, log } = deps
+  const now = deps.now ?? Date.now
+  const owner = `refresher-${randomUUID()}`
+  const inflight = new Map<string, Promise<PortalTokens>>()
+
+  async function refreshOnce(memberId: string, staleAccessToken: string): Promise<PortalTokens> {
+    const deadline = now() + REFRESH_DEADLINE_MS
+    for (;;) {
+      const rec = await portals.get(memberId)
+      if (!rec || !rec.tokens || rec.status === 'uninstalled') {
+        throw new AppError('not_installed', 'The app is not installed on this portal', 403)
+      }
+      if (rec.status === 'needs_reinstall') throw new NeedsReinstallError(memberId)
+      // Someone else already refreshed: use their tokens, spend nothing.
+      if (rec.tokens.accessToken !== staleAccessToken) return rec.tokens
+
+      if (await portals.tryLockRefresh(memberId, owner, rec.tokenVersion, now(), REFRESH_LOCK_TTL_MS)) {
+        let answer
+        try {
+          answer = await oauth.refresh(rec.tokens.refreshToken)
+        } catch (e) {
+          await portals.releaseRefreshLock(memberId, owner)
+          if (e instanceof RefreshRejectedError) {
+            await portals.setStatus(memberId, 'needs_reinstall')
+            log.warn({ memberId, oauthCode: e.oauthCode }, 'refresh token rejected: portal needs reinstall')
+            throw new NeedsReinstallError(memberId)
+          }
+          throw e
+        }
+        if (answer.memberId !== memberId) {
+          await portals.releaseRefreshLock(memberId, owner)
+          throw new AppError('oauth_member_mismatch', 'The OAuth server answered for another portal', 502)
+        }
+        const tokens: PortalTokens = {
+          accessToken: answer.accessToken,
+          refreshToken: answer.refreshToken,
+          expiresAt: answer.expiresAt,
+          scope: answer.scope || rec.tokens.scope,
+        }
+        const saved = await portals.completeRefresh(memberId, owner, tokens)
+        deps.onRefresh?.(memberId)
+        if (!saved) {
+          // Our lock expired mid-call; the pair we hold is the newest the OAuth server issued, so it is still
+          // the right one to use, but it could not be stored. Loud, because the next refresh will fail.
+          log.error({ memberId }, 'refresh lock lost before the new tokens were stored')
+        }
+        log.info({ memberId }, 'portal tokens refreshed')
+        return tokens
+      }
+      if (now() > deadline) throw new AppError('refresh_timeout', 'Timed out waiting for a token refresh in progress', 503)
+      await new Promise((r) => setTimeout(r, LOCK_POLL_MS))
+    }
+  }
+
+  return {
+    refresh(memberId, staleAccessToken) {
+      const key = `${memberId}\u0000${staleAccessToken}`
+      let p = inflight.get(key)
+      if (!p) {
+        p = refreshOnce(memberId, staleAccessToken).finally(() => inflight.delete(key))
+        inflight.set(key, p)
+      }
+      return p
+    },
+  }
+}
