@@ -1,0 +1,26 @@
+import type { IconComponent } from '@bitrix24/b24ui-nuxt'
+import AddPersonIcon from '@bitrix24/b24icons-vue/outline/AddPersonIcon'
+import CollabIcon from '@bitrix24/b24icons-vue/outline/CollabIcon'
+import GlobeExtranetIcon from '@bitrix24/b24icons-vue/outline/GlobeExtranetIcon'
+import HomeIcon from '@bitrix24/b24icons-vue/outline/HomeIcon'
+import MailIcon from '@bitrix24/b24icons-vue/outline/MailIcon'
+import RobotIcon from '@bitrix24/b24icons-vue/outline/RobotIcon'
+import SettingsIcon from '@bitrix24/b24icons-vue/outline/SettingsIcon'
+
+/** The app's sections, in menu order. `id` is the route name, the i18n key under `nav.` and the test id suffix. */
+export const SECTIONS = ['dashboard', 'invites', 'templates', 'extranet', 'collabs', 'automation', 'settings'] as const
+
+export type SectionId = (typeof SECTIONS)[number]
+
+/** Sections that are empty states for now (they share one placeholder layout). */
+export type FeatureSectionId = Exclude<SectionId, 'dashboard' | 'settings'>
+
+export const SECTION_ICONS: Record<SectionId, IconComponent> = {
+  dashboard: HomeIcon,
+  invites: AddPersonIcon,
+  templates: MailIcon,
+  extranet: GlobeExtranetIcon,
+  collabs: CollabIcon,
+  automation: RobotIcon,
+  settings: SettingsIcon,
+}

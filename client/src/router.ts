@@ -1,0 +1,44 @@
+import { createMemoryHistory, createRouter, type RouteRecordRaw, type Router } from 'vue-router'
+import type { SectionId } from './navigation'
+import DashboardView from './views/DashboardView.vue'
+
+/*
+ * Memory history, not web or hash history:
+ * - The iframe's URL is the portal's form-POST target (/app or /install) and must stay as it is.
+ *   A pushState path like /settings would be requested with GET on reload and 404, since the
+ *   server only serves the app for the portal's POST.
+ * - Hash history would work on reload, but every hash change adds an entry to the *portal's*
+ *   joint session history, so the browser's Back button would step through our tabs instead of
+ *   leaving the page, and the hash would leak into the iframe's URL for no benefit.
+ * - The portal re-POSTs (and we re-render the dashboard) whenever it reloads the frame, so there
+ *   is no deep-linkable state to keep in the URL.
+ */
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    section?: SectionId
+  }
+}
+
+export const routes: RouteRecordRaw[] = [
+  // The dashboard is the first view: bundled with the entry. Everything else is a lazy chunk.
+  { path: '/', name: 'dashboard', component: DashboardView, meta: { section: 'dashboard' } },
+  { path: '/invites', name: 'invites', component: () => import('./views/InvitesView.vue'), meta: { section: 'invites' } },
+  { path: '/templates', name: 'templates', component: () => import('./views/TemplatesView.vue'), meta: { section: 'templates' } },
+  { path: '/extranet', name: 'extranet', component: () => import('./views/ExtranetView.vue'), meta: { section: 'extranet' } },
+  { path: '/collabs', name: 'collabs', component: () => import('./views/CollabsView.vue'), meta: { section: 'collabs' } },
+  { path: '/automation', name: 'automation', component: () => import('./views/AutomationView.vue'), meta: { section: 'automation' } },
+  { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { section: 'settings' } },
+  { path: '/:pathMatch(.*)*', redirect: '/' },
+]
+
+export function createAppRouter(initialPath = '/'): Router {
+  const router = createRouter({
+    history: createMemoryHistory(),
+    routes,
+    scrollBehavior: () => ({ top: 0 }),
+  })
+  // Memory history starts nowhere; pick the first view explicitly.
+  void router.push(initialPath)
+  return router
+}

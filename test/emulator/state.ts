@@ -1,0 +1,237 @@
+/**
+ * In-memory records of one fake portal. Plain data; behaviour lives in the portal and method modules.
+ */
+
+export type AppStatus = 'F' | 'D' | 'T' | 'P' | 'L'
+export type UserType = 'employee' | 'extranet' | 'email' | 'bot'
+/** sonet roles: A owner, E moderator, K member, Z awaiting (invited or requested). */
+export type GroupRole = 'A' | 'E' | 'K' | 'Z'
+export type GroupType = 'group' | 'project' | 'scrum' | 'collab'
+
+/** One marketplace app as the emulator knows it (the "version card"). */
+export interface AppConfig {
+  clientId: string
+  clientSecret: string
+  code: string
+  version: number
+  scopes: string[]
+  /** Application status reported in tokens, events and app.info. @default 'F' */
+  status: AppStatus
+}
+
+export interface UserRecord {
+  ID: number
+  /** user.add-like fields as given (NAME, LAST_NAME, EMAIL, WORK_POSITION, PERSONAL_*, UF_* …). */
+  fields: Record<string, unknown>
+  ACTIVE: boolean
+  ADMIN: boolean
+  USER_TYPE: UserType
+  UF_DEPARTMENT: number[]
+  /** unix ms, or null = never logged in. */
+  LAST_LOGIN: number | null
+  DATE_REGISTER: number
+  TIMESTAMP_X: number
+  /** Non-empty while an invitation is pending (rest-facts §1.4). Not returned by user.get. */
+  CONFIRM_CODE: string
+  IS_ONLINE: boolean
+}
+
+export interface DepartmentRecord {
+  ID: number
+  NAME: string
+  SORT: number
+  PARENT: number | null
+  UF_HEAD: number | null
+}
+
+export interface Membership {
+  role: GroupRole
+  /** U: the user asked to join; G: the group invited the user. */
+  initiatedBy: 'U' | 'G'
+  at: number
+  message?: string
+}
+
+export interface GroupRecord {
+  ID: number
+  NAME: string
+  DESCRIPTION: string | null
+  OWNER_ID: number
+  TYPE: GroupType
+  ACTIVE: 'Y' | 'N'
+  VISIBLE: 'Y' | 'N'
+  OPENED: 'Y' | 'N'
+  CLOSED: 'Y' | 'N'
+  INITIATE_PERMS: 'A' | 'E' | 'K'
+  KEYWORDS: string | null
+  SUBJECT_ID: number
+  /** Sites the group is bound to; an extranet group is also bound to the extranet site. */
+  SITE_IDS: string[]
+  DATE_CREATE: number
+  DATE_UPDATE: number
+  DATE_ACTIVITY: number
+  CHAT_ID: number
+  members: Map<number, Membership>
+}
+
+export interface AppRegistration {
+  clientId: string
+  /** "Application URL": main page, and placements unless bound elsewhere. */
+  handlerUrl: string
+  /** "Application installer URL"; falls back to handlerUrl. */
+  installUrl?: string
+}
+
+export interface InstallRecord {
+  clientId: string
+  /** Local id of the app in this portal (app.info ID). */
+  localId: number
+  installed: boolean
+  applicationToken: string
+  installedBy: number
+  version: number
+  appOptions: Record<string, unknown>
+  userOptions: Map<number, Record<string, unknown>>
+  /** Users who already opened the app (FIRST_RUN is true only the first time). */
+  openedBy: Set<number>
+}
+
+export interface EventBinding {
+  id: number
+  clientId: string
+  /** Upper-case, as event.get shows. */
+  event: string
+  handler: string
+  /** 0 = the user whose action fired the event. */
+  authType: number
+  offline: boolean
+  options: unknown
+}
+
+export interface PlacementBinding {
+  id: number
+  clientId: string
+  placement: string
+  handler: string
+  title: string
+  description: string
+  groupName: string
+  langAll: Record<string, unknown>
+  options: unknown
+  userId: number
+}
+
+export interface RobotRecord {
+  clientId: string
+  code: string
+  handler: string
+  authUserId: number | null
+  useSubscription: '' | 'Y' | 'N'
+  name: unknown
+  description: unknown
+  properties: Record<string, unknown>
+  returnProperties: Record<string, unknown>
+  documentType: unknown
+  filter: unknown
+  usePlacement: 'Y' | 'N'
+  placementHandler: string
+}
+
+export interface NotificationRecord {
+  id: number
+  kind: 'system' | 'personal'
+  clientId: string
+  /** Recipient. */
+  userId: number
+  /** Sender for personal notifications (the token's user); 0 for system ones. */
+  fromUserId: number
+  message: string
+  messageOut: string
+  tag: string
+  subTag: string
+  attach: unknown
+  at: number
+}
+
+export interface BizprocEventRecord {
+  eventToken: string
+  clientId: string
+  robotCode: string
+  returnValues: unknown
+  logMessage: string
+  at: number
+}
+
+export interface InvitationRecord {
+  userId: number
+  email: string
+  invitedBy: number
+  clientId: string
+  extranet: boolean
+  groupIds: number[]
+  departmentIds: number[]
+  /** MESSAGE_TEXT as sent. */
+  messageText: string | null
+  /** What the invitation e-mail would carry: the server HTML-escapes it (rest-facts §1.1, SRC). */
+  messageTextEscaped: string | null
+  at: number
+  acceptedAt: number | null
+}
+
+export interface DeliveryRecord {
+  at: number
+  kind: 'event' | 'robot'
+  /** Event name or robot code. */
+  name: string
+  url: string
+  clientId: string
+  /** The payload as an object (what the receiver gets after qs-style parsing). */
+  payload: Record<string, unknown>
+  /** The exact form-urlencoded body sent. */
+  body: string
+  /** HTTP status of the handler's answer; 0 when the request failed. */
+  status: number
+  error?: string
+}
+
+export interface RequestRecord {
+  at: number
+  httpMethod: string
+  restMethod: string
+  /** Parameters with `auth` removed. */
+  params: Record<string, unknown>
+  userId: number | null
+  clientId: string | null
+  status: number
+  error?: string
+  /** For `batch`: the methods of its commands, in order. */
+  batchOf?: string[]
+}
+
+export type FaultKind =
+  | 'QUERY_LIMIT_EXCEEDED'
+  | 'OPERATION_TIME_LIMIT'
+  | 'INTERNAL_SERVER_ERROR'
+  | 'expired_token'
+  | 'network_drop'
+  | 'slow'
+
+export interface FaultSpec {
+  /** Method name (lower case), `'*'` for any, `'batch'` for the outer batch call. @default '*' */
+  method?: string
+  /** How many matching calls fail. @default 1, or unlimited when `probability` is set */
+  times?: number
+  /** Chance (0..1) that a matching call fails; deterministic per portal (seeded). @default 1 */
+  probability?: number
+  kind: FaultKind
+  /** For `slow`: real milliseconds to wait before answering. @default 1000 */
+  delayMs?: number
+}
+
+/** Users excluded from user.get ("bots, e-mail users, Open Channels users, and Replica users"). */
+export const HIDDEN_USER_TYPES: ReadonlySet<UserType> = new Set<UserType>(['bot', 'email'])
+
+/** Site of intranet groups. */
+export const MAIN_SITE_ID = 's1'
+/** Extranet site id: commonly `co` on cloud portals — UNCONFIRMED (rest-facts §2.3). */
+export const EXTRANET_SITE_ID = 'co'
