@@ -35,6 +35,15 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('trust proxy', 'loopback')
   app.set('query parser', 'extended')
 
+  // Path only, never the query string: a GET /app can carry AUTH_ID in its query.
+  app.use((req, res, next) => {
+    const started = performance.now()
+    res.on('finish', () => {
+      deps.log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request')
+    })
+    next()
+  })
+
   const form = express.urlencoded({ extended: true, limit: '256kb', parameterLimit: 2000 })
   const json = express.json({ limit: '1mb' })
 

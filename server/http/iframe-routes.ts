@@ -31,7 +31,11 @@ export function iframeRoutes(deps: {
   }
 
   function asAppError(e: unknown): AppError {
-    if (e instanceof AppError) return e
+    if (e instanceof AppError) {
+      if (e.status < 500) deps.log.warn({ code: e.code }, 'iframe request refused')
+      else deps.log.error({ code: e.code, msg: e.message }, 'iframe request failed')
+      return e
+    }
     deps.log.error({ err: e instanceof Error ? e.message : String(e) }, 'iframe request failed')
     return new AppError('internal_error', 'Something went wrong on our side; it has been logged', 500)
   }

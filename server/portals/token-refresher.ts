@@ -8,6 +8,12 @@ import { RefreshRejectedError, type OAuthServer } from './oauth-server.js'
 const REFRESH_LOCK_TTL_MS = 30_000
 const LOCK_POLL_MS = 50
 const REFRESH_DEADLINE_MS = 45_000
+/**
+ * A request sent with the old token can come back 401 after the refresh already finished; the SDK then asks
+ * again with the token it now holds. A pair obtained this recently cannot have expired, so that second ask
+ * is answered with it instead of spending another single-use refresh token.
+ */
+const FRESH_GRACE_MS = 10_000
 
 export interface TokenRefresher {
   /**
@@ -30,6 +36,7 @@ export function createTokenRefresher(deps: {
   const now = deps.now ?? Date.now
   const owner = `refresher-${randomUUID()}`
   const inflight = new Map<string, Promise<PortalTokens>>()
+  const recent = new Map<string, { tokens: PortalTokens; at: number }>()
 
   async function refreshOnce(memberId: string, staleAccessToken: string): Promise<PortalTokens> {
     const deadline = now() + REFRESH_DEADLINE_MS
@@ -82,10 +89,17 @@ export function createTokenRefresher(deps: {
 
   return {
     refresh(memberId, staleAccessToken) {
+      const r = recent.get(memberId)
+      if (r && r.tokens.accessToken === staleAccessToken && now() - r.at < FRESH_GRACE_MS) return Promise.resolve(r.tokens)
       const key = `${memberId}\u0000${staleAccessToken}`
       let p = inflight.get(key)
       if (!p) {
-        p = refreshOnce(memberId, staleAccessToken).finally(() => inflight.delete(key))
+        p = refreshOnce(memberId, staleAccessToken)
+          .then((tokens) => {
+            recent.set(memberId, { tokens, at: now() })
+            return tokens
+          })
+          .finally(() => inflight.delete(key))
         inflight.set(key, p)
       }
       return p
