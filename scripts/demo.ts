@@ -1,0 +1,73 @@
+/**
+ * `npm run demo`: an emulated Bitrix24 cloud portal plus Invite Desk on SQLite (./data/demo.sqlite), with the
+ * app registered in the portal. Open the printed portal URL: the portal installs the app in its iframe, then
+ * opens it. Nothing here is used in production; the emulator lives in test/.
+ */
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import { buildApp } from '../server/app.js'
+import { parseConfig } from '../server/config/config.js'
+import { MANIFEST } from '../install/manifest.js'
+import { startEmulator } from '../test/emulator/index.js'
+
+const root = path.resolve(import.meta.dirname, '..')
+process.chdir(root)
+
+if (!existsSync(path.join('dist', 'client', 'index.html'))) {
+  console.log('Building the UI…')
+  execFileSync(process.execPath, [path.join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' })
+}
+
+const clientId = 'local.invitedesk.demo'
+const clientSecret = randomBytes(16).toString('hex')
+const emu = await startEmulator({ apps: [{ clientId, clientSecret, code: clientId, version: 1, scopes: MANIFEST.scopes }] })
+const portal = await emu.createPortal({ lang: 'ru' })
+portal.addDepartment({ NAME: 'Продажи', PARENT: 1 })
+portal.addUser({ EMAIL: 'manager@example.com', NAME: 'Мария', LAST_NAME: 'Петрова', UF_DEPARTMENT: [1] })
+
+const server = http.createServer()
+await new Promise<void>((r) => server.listen(3000, () => r()).once('error', () => server.listen(0, () => r())))
+const port = (server.address() as AddressInfo).port
+const appUrl = `http://localhost:${port}`
+
+// A fresh demo database each run: the emulated portal is new each time too.
+mkdirSync('data', { recursive: true })
+rmSync(path.join('data', 'demo.sqlite'), { force: true })
+const config = parseConfig({
+  APP_URL: appUrl,
+  B24_CLIENT_ID: clientId,
+  B24_CLIENT_SECRET: clientSecret,
+  B24_OAUTH_URL: emu.oauthUrl,
+  APP_SECRET: randomBytes(32).toString('base64url'),
+  APP_ALLOW_HTTP_PORTALS: '1',
+  SQLITE_PATH: './data/demo.sqlite',
+  LOG_LEVEL: 'info',
+})
+const app = await buildApp(config)
+server.on('request', app.http)
+app.start()
+portal.registerApp(clientId, { handlerUrl: `${appUrl}/app`, installUrl: `${appUrl}/install` })
+
+console.log(`
+Invite Desk demo
+  app:              ${appUrl}
+  emulated portal:  ${portal.origin} (member ${portal.memberId})
+
+Open the portal page in a browser (it installs the app on first open):
+  English: ${portal.frameUrl(clientId, { lang: 'en' })}
+  Русский: ${portal.frameUrl(clientId, { lang: 'ru' })}
+
+Ctrl+C stops both.`)
+
+const stop = async () => {
+  server.close()
+  await app.close()
+  await emu.close()
+  process.exit(0)
+}
+process.on('SIGINT', () => void stop())
+process.on('SIGTERM', () => void stop())
