@@ -15,6 +15,8 @@ import { createEventIntake } from './events/event-intake.js'
 import { createEventProcessor, type EventProcessor } from './events/event-processor.js'
 import { createHttpApp } from './http/create-http-app.js'
 import type { RestrictionParams } from '@bitrix24/b24jssdk'
+import type { Clock } from './shared/clock.js'
+import type { PacingOptions } from './portals/pacer.js'
 
 export interface BuildOptions {
   log?: Logger
@@ -26,6 +28,10 @@ export interface BuildOptions {
   onRefresh?: (memberId: string) => void
   /** An already open database (tests isolate each run in its own PostgreSQL schema). */
   database?: AppDatabase
+  /** Time for pacing (benches pass the emulator's sped-up clock). Default: system time. */
+  clock?: Clock
+  /** Pacer settings (operating budget and window, margins). Default: the documented limits. */
+  pacing?: PacingOptions
 }
 
 export interface InviteDesk {
@@ -52,6 +58,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
   const refresher = createTokenRefresher({ portals: stores.portals, oauth, log, ...(opts.onRefresh ? { onRefresh: opts.onRefresh } : {}) })
   const gateway = createPortalGateway({
     config, portals: stores.portals, refresher, log, ...(opts.restriction ? { restriction: opts.restriction } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pacing ? { pacing: opts.pacing } : {}),
   })
   const verification = createPortalVerification({ config, oauth, gateway, portals: stores.portals })
   const sessions = createAppSessions({ store: stores.sessions, hash: createTokenHasher(config.secretKeys), ttlSec: config.sessionTtlSec })

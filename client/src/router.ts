@@ -1,4 +1,5 @@
 import { createMemoryHistory, createRouter, type RouteRecordRaw, type Router } from 'vue-router'
+import { loadWorkMessages } from './i18n'
 import type { SectionId } from './navigation'
 import DashboardView from './views/DashboardView.vue'
 
@@ -20,11 +21,16 @@ declare module 'vue-router' {
   }
 }
 
+/** A lazy view of a working section: its chunk and its (lazy) message catalog, in parallel. */
+function workView<T>(load: () => Promise<T>): () => Promise<T> {
+  return () => Promise.all([load(), loadWorkMessages()]).then(([view]) => view)
+}
+
 export const routes: RouteRecordRaw[] = [
   // The dashboard is the first view: bundled with the entry. Everything else is a lazy chunk.
   { path: '/', name: 'dashboard', component: DashboardView, meta: { section: 'dashboard' } },
-  { path: '/invites', name: 'invites', component: () => import('./views/InvitesView.vue'), meta: { section: 'invites' } },
-  { path: '/templates', name: 'templates', component: () => import('./views/TemplatesView.vue'), meta: { section: 'templates' } },
+  { path: '/invites', name: 'invites', component: workView(() => import('./views/InvitesView.vue')), meta: { section: 'invites' } },
+  { path: '/templates', name: 'templates', component: workView(() => import('./views/TemplatesView.vue')), meta: { section: 'templates' } },
   { path: '/extranet', name: 'extranet', component: () => import('./views/ExtranetView.vue'), meta: { section: 'extranet' } },
   { path: '/collabs', name: 'collabs', component: () => import('./views/CollabsView.vue'), meta: { section: 'collabs' } },
   { path: '/automation', name: 'automation', component: () => import('./views/AutomationView.vue'), meta: { section: 'automation' } },

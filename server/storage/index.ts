@@ -1,14 +1,27 @@
+import { createImportStore } from './import-store.js'
+import type { ImportStore } from './import-store.js'
 import { createAuditLog, type AuditLog } from './audit-log.js'
 import type { AppDatabase } from './database.js'
+import { createDirectoryStore, type DirectoryStore } from './directory-store.js'
 import { createEventInbox, type EventInbox } from './event-inbox.js'
+import { createJobStore, type JobStore } from './job-store.js'
+import { createLedgerStore, type LedgerStore } from './ledger-store.js'
+import { createPortalLeases, type PortalLeases } from './portal-lease.js'
 import { createPortalStore, type PortalStore, type SecretBox } from './portal-store.js'
 import { createSessionStore, type SessionStore } from './session-store.js'
+import { createTemplateStore, type TemplateStore } from './template-store.js'
 
 export interface Stores {
   portals: PortalStore
   sessions: SessionStore
   inbox: EventInbox
   audit: AuditLog
+  templates: TemplateStore
+  jobs: JobStore
+  leases: PortalLeases
+  ledger: LedgerStore
+  directory: DirectoryStore
+  imports: ImportStore
 }
 
 export function createStores(db: AppDatabase, box: SecretBox, clock?: () => number): Stores {
@@ -17,6 +30,12 @@ export function createStores(db: AppDatabase, box: SecretBox, clock?: () => numb
     sessions: createSessionStore(db),
     inbox: createEventInbox(db),
     audit: createAuditLog(db),
+    templates: createTemplateStore(db, clock),
+    jobs: createJobStore(db, clock),
+    leases: createPortalLeases(db),
+    ledger: createLedgerStore(db, clock),
+    directory: createDirectoryStore(db),
+    imports: createImportStore(db),
   }
 }
 
@@ -45,3 +64,45 @@ export {
   type AuditQuery,
   type AuditResult,
 } from './audit-log.js'
+export {
+  createTemplateStore,
+  TemplateNameTakenError,
+  type InviteTemplate,
+  type InviteTemplatePatch,
+  type NewInviteTemplate,
+  type TemplateStore,
+} from './template-store.js'
+export {
+  createJobStore,
+  type ItemOutcome,
+  type ItemState,
+  type Job,
+  type JobItem,
+  type JobSource,
+  type JobStatus,
+  type JobStore,
+  type JobTotals,
+  type NewJob,
+  type NewJobItem,
+} from './job-store.js'
+export { createPortalLeases, type PortalLeases } from './portal-lease.js'
+export {
+  createLedgerStore,
+  OUTSTANDING_STATES,
+  type Invitation,
+  type InvitationEvent,
+  type InvitationSource,
+  type InvitationState,
+  type LedgerFilter,
+  type LedgerStore,
+  type NewInvitation,
+  type RecordOptions,
+} from './ledger-store.js'
+export {
+  createDirectoryStore,
+  type DirectoryDepartment,
+  type DirectoryGroup,
+  type DirectoryStore,
+  type DirectorySyncState,
+  type DirectoryUser,
+} from './directory-store.js'

@@ -9,24 +9,27 @@ export type Dialect = 'sqlite' | 'postgres'
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001_foundation': foundation(dialect),
+    '0002_invites': invites(dialect),
+    '0003_imports': imports(),
   }
   return { getMigrations: async () => migrations }
 }
 
-function foundation(dialect: Dialect): Migration {
-  // The only real dialect split in the schema: an auto-increment key.
-  const autoId = (db: Kysely<any>, table: string) =>
-    dialect === 'postgres'
-      ? db.schema
-          .createTable(table)
-          .ifNotExists()
-          .addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity())
-      : db.schema
-          .createTable(table)
-          .ifNotExists()
-          // AUTOINCREMENT so ids are never reused after deletes: audit paging relies on it.
-          .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+// The only real dialect split in the schema: an auto-increment key.
+function autoId(dialect: Dialect, db: Kysely<any>, table: string) {
+  return dialect === 'postgres'
+    ? db.schema
+        .createTable(table)
+        .ifNotExists()
+        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity())
+    : db.schema
+        .createTable(table)
+        .ifNotExists()
+        // AUTOINCREMENT so ids are never reused after deletes: audit paging relies on it.
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+}
 
+function foundation(dialect: Dialect): Migration {
   return {
     async up(db) {
       await db.schema
@@ -76,7 +79,7 @@ function foundation(dialect: Dialect): Migration {
 
       // No foreign key to portals on the inbox and the audit log: events and refused installs can
       // concern a portal that is not (or no longer) stored. PortalStore.delete removes them explicitly.
-      await autoId(db, 'event_inbox')
+      await autoId(dialect, db, 'event_inbox')
         .addColumn('member_id', 'text', (c) => c.notNull())
         .addColumn('event', 'text', (c) => c.notNull())
         .addColumn('payload', 'text', (c) => c.notNull())
@@ -98,7 +101,7 @@ function foundation(dialect: Dialect): Migration {
         .execute()
       await db.schema.createIndex('event_inbox_member_id').ifNotExists().on('event_inbox').column('member_id').execute()
 
-      await autoId(db, 'audit_log')
+      await autoId(dialect, db, 'audit_log')
         .addColumn('member_id', 'text', (c) => c.notNull())
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addColumn('actor_user_id', 'bigint')
@@ -116,6 +119,246 @@ function foundation(dialect: Dialect): Migration {
         .on('audit_log')
         .columns(['member_id', 'at'])
         .execute()
+    },
+  }
+}
+
+// Templated bulk invites and the invitation ledger. No foreign key to portals (PortalStore.delete
+// clears every table explicitly); the two parent/child pairs inside the feature cascade.
+function invites(dialect: Dialect): Migration {
+  const index = (db: Kysely<any>, name: string, table: string, columns: string[]) =>
+    db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute()
+
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('invite_templates')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('intranet', 'extranet')`))
+        .addColumn('texts', 'text', (c) => c.notNull())
+        .addColumn('default_lang', 'text', (c) => c.notNull().check(sql`default_lang in ('ru', 'en')`))
+        .addColumn('department_id', 'bigint')
+        .addColumn('group_ids', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('reminder_days', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('expire_after_days', 'integer')
+        .addColumn('created_by', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('archived', 'integer', (c) => c.notNull().defaultTo(0).check(sql`archived in (0, 1)`))
+        .execute()
+      // Partial unique index: an archived template frees its name. TemplateStore maps a violation to
+      // TemplateNameTakenError by this index name.
+      await db.schema
+        .createIndex('invite_templates_member_id_name_live')
+        .ifNotExists()
+        .unique()
+        .on('invite_templates')
+        .columns(['member_id', 'name'])
+        .where(sql.ref('archived'), '=', 0)
+        .execute()
+
+      await db.schema
+        .createTable('invite_jobs')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('bulk_invite')`))
+        .addColumn('source', 'text', (c) =>
+          c.notNull().check(sql`source in ('wizard', 'group_tab', 'robot', 'join_link')`),
+        )
+        .addColumn('created_by', 'bigint')
+        .addColumn('template_id', 'text')
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status in ('queued', 'running', 'paused', 'cancelled', 'completed')`),
+        )
+        .addColumn('options', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await index(db, 'invite_jobs_member_id_created_at', 'invite_jobs', ['member_id', 'created_at'])
+      // Serves the worker's "which portals have running jobs" scan and JobStore.runnable.
+      await index(db, 'invite_jobs_status_member_id', 'invite_jobs', ['status', 'member_id'])
+
+      await db.schema
+        .createTable('invite_job_items')
+        .ifNotExists()
+        .addColumn('job_id', 'text', (c) => c.notNull().references('invite_jobs.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) =>
+          c.notNull().check(sql`state in ('queued', 'sending', 'invited', 'skipped', 'failed')`),
+        )
+        .addColumn('email', 'text')
+        .addColumn('phone', 'text')
+        .addColumn('payload', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint')
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .addColumn('user_id', 'bigint')
+        .addColumn('sending_since', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('invite_job_items_pkey', ['job_id', 'seq'])
+        .execute()
+      // Totals (GROUP BY state), due (state = 'queued' by seq), inFlight and requeue all seek on it.
+      await index(db, 'invite_job_items_job_id_state_seq', 'invite_job_items', ['job_id', 'state', 'seq'])
+
+      await db.schema
+        .createTable('portal_leases')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint', (c) => c.notNull())
+        .addColumn('acquired_at', 'bigint', (c) => c.notNull())
+        .execute()
+
+      await db.schema
+        .createTable('invitations')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('email', 'text')
+        .addColumn('email_lc', 'text')
+        .addColumn('phone', 'text')
+        .addColumn('user_id', 'bigint')
+        .addColumn('name', 'text')
+        .addColumn('last_name', 'text')
+        .addColumn('invited_by', 'bigint')
+        .addColumn('source', 'text', (c) =>
+          c.notNull().check(sql`source in ('wizard', 'group_tab', 'robot', 'join_link')`),
+        )
+        .addColumn('template_id', 'text')
+        .addColumn('job_id', 'text')
+        .addColumn('job_seq', 'integer')
+        .addColumn('target_kind', 'text', (c) => c.notNull().check(sql`target_kind in ('intranet', 'extranet')`))
+        .addColumn('target_department_id', 'bigint')
+        .addColumn('target_group_ids', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('state', 'text', (c) =>
+          c.notNull().check(sql`state in ('sent', 'pending', 'accepted', 'expired', 'revoked', 'failed')`),
+        )
+        .addColumn('sent_at', 'bigint')
+        .addColumn('accepted_at', 'bigint')
+        .addColumn('reminders_sent', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_reminder_at', 'bigint')
+        .addColumn('reminder_days', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('next_reminder_at', 'bigint')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('search_text', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      // Idempotency of LedgerStore.record per job row. NULLs are distinct on both backends, so rows
+      // recorded outside a job never collide.
+      await db.schema
+        .createIndex('invitations_member_id_job_id_job_seq')
+        .ifNotExists()
+        .unique()
+        .on('invitations')
+        .columns(['member_id', 'job_id', 'job_seq'])
+        .execute()
+      await index(db, 'invitations_member_id_created_at', 'invitations', ['member_id', 'created_at'])
+      await index(db, 'invitations_member_id_state', 'invitations', ['member_id', 'state'])
+      await index(db, 'invitations_member_id_user_id', 'invitations', ['member_id', 'user_id'])
+      await index(db, 'invitations_member_id_email_lc', 'invitations', ['member_id', 'email_lc'])
+
+      await autoId(dialect, db, 'invitation_events')
+        .addColumn('invitation_id', 'text', (c) => c.notNull().references('invitations.id').onDelete('cascade'))
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('from_state', 'text')
+        .addColumn('to_state', 'text', (c) => c.notNull())
+        .addColumn('actor_user_id', 'bigint')
+        .addColumn('detail', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute()
+      await index(db, 'invitation_events_invitation_id_at', 'invitation_events', ['invitation_id', 'at'])
+
+      await db.schema
+        .createTable('directory_users')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'bigint', (c) => c.notNull())
+        .addColumn('email', 'text')
+        .addColumn('phone', 'text')
+        .addColumn('name', 'text')
+        .addColumn('last_name', 'text')
+        .addColumn('active', 'integer', (c) => c.notNull().check(sql`active in (0, 1)`))
+        .addColumn('user_type', 'text', (c) => c.notNull())
+        .addColumn('last_login', 'bigint')
+        .addColumn('invited', 'integer', (c) => c.notNull().check(sql`invited in (0, 1)`))
+        .addColumn('departments', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('synced_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('directory_users_pkey', ['member_id', 'user_id'])
+        .execute()
+      await index(db, 'directory_users_member_id_email', 'directory_users', ['member_id', 'email'])
+      await index(db, 'directory_users_member_id_phone', 'directory_users', ['member_id', 'phone'])
+
+      await db.schema
+        .createTable('directory_departments')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'bigint', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('parent_id', 'bigint')
+        .addPrimaryKeyConstraint('directory_departments_pkey', ['member_id', 'id'])
+        .execute()
+
+      await db.schema
+        .createTable('directory_groups')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'bigint', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('is_extranet', 'integer', (c) => c.notNull().check(sql`is_extranet in (0, 1)`))
+        .addColumn('type', 'text')
+        .addColumn('owner_id', 'bigint')
+        .addColumn('active', 'integer', (c) => c.notNull().check(sql`active in (0, 1)`))
+        .addPrimaryKeyConstraint('directory_groups_pkey', ['member_id', 'id'])
+        .execute()
+
+      await db.schema
+        .createTable('directory_sync')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.primaryKey())
+        .addColumn('users_synced_at', 'bigint')
+        .addColumn('full_sync_at', 'bigint')
+        .addColumn('structure_synced_at', 'bigint')
+        .execute()
+    },
+  }
+}
+
+/** Uploads between parsing and sending, so any instance can serve the wizard's next step. */
+function imports(): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('invite_imports')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'bigint', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('file_name', 'text')
+        .addColumn('original', 'text')
+        .addColumn('detected', 'text', (c) => c.notNull())
+        .addColumn('rows', 'text', (c) => c.notNull())
+        .addColumn('header_row', 'integer', (c) => c.notNull())
+        .addColumn('mapping', 'text', (c) => c.notNull())
+        .addColumn('problems', 'text', (c) => c.notNull())
+        .addColumn('settings', 'text')
+        .addColumn('excluded', 'text', (c) => c.notNull())
+        .addColumn('edits', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('invite_imports_member').ifNotExists().on('invite_imports').columns(['member_id', 'expires_at']).execute()
     },
   }
 }

@@ -80,7 +80,7 @@ export interface PortalStore {
   releaseRefreshLock(memberId: string, owner: string): Promise<void>
   /** Uninstall without CLEAN: drop every token and the application token, status 'uninstalled', keep the data. No-op for an unknown portal. */
   markUninstalled(memberId: string): Promise<void>
-  /** Uninstall with CLEAN: delete the portal and everything that belongs to it (sessions, inbox, audit ...). No-op for an unknown portal. */
+  /** Uninstall with CLEAN: delete the portal and everything that belongs to it (sessions, inbox, audit, templates, jobs and items, lease, invitations and their history, directory cache). No-op for an unknown portal. */
   delete(memberId: string): Promise<void>
 }
 
@@ -264,9 +264,28 @@ export function createPortalStore(app: AppDatabase, box: SecretBox, clock: () =>
     async delete(memberId) {
       // Sessions go by ON DELETE CASCADE; the inbox and the audit log carry no foreign key (they
       // may hold rows for unknown portals), so they are cleared here in the same transaction.
+      // So are the invite tables (0002_invites), children before parents; the children are found
+      // through their parents so the deletes seek on the primary-key indexes.
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('event_inbox').where('member_id', '=', memberId).execute()
         await trx.deleteFrom('audit_log').where('member_id', '=', memberId).execute()
+        await trx
+          .deleteFrom('invitation_events')
+          .where('invitation_id', 'in', (eb) => eb.selectFrom('invitations').select('invitations.id').where('invitations.member_id', '=', memberId))
+          .execute()
+        await trx.deleteFrom('invitations').where('member_id', '=', memberId).execute()
+        await trx
+          .deleteFrom('invite_job_items')
+          .where('job_id', 'in', (eb) => eb.selectFrom('invite_jobs').select('invite_jobs.id').where('invite_jobs.member_id', '=', memberId))
+          .execute()
+        await trx.deleteFrom('invite_jobs').where('member_id', '=', memberId).execute()
+        await trx.deleteFrom('portal_leases').where('member_id', '=', memberId).execute()
+        await trx.deleteFrom('invite_templates').where('member_id', '=', memberId).execute()
+        await trx.deleteFrom('directory_users').where('member_id', '=', memberId).execute()
+        await trx.deleteFrom('directory_departments').where('member_id', '=', memberId).execute()
+        await trx.deleteFrom('directory_groups').where('member_id', '=', memberId).execute()
+        await trx.deleteFrom('directory_sync').where('member_id', '=', memberId).execute()
+        await trx.deleteFrom('invite_imports').where('member_id', '=', memberId).execute()
         await trx.deleteFrom('portals').where('member_id', '=', memberId).execute()
       })
     },

@@ -75,9 +75,201 @@ export interface AuditLogTable {
   result: 'ok' | 'refused' | 'failed'
 }
 
+// ---- 0002_invites: templates, bulk-invite jobs, portal leases, the invitation ledger, the directory cache.
+// None of these tables has a foreign key to portals (as with the inbox and the audit log):
+// PortalStore.delete clears them explicitly, children first.
+
+export interface InviteTemplatesTable {
+  /** UUID. */
+  id: string
+  member_id: string
+  name: string
+  kind: 'intranet' | 'extranet'
+  /** { ru, en } */
+  texts: JsonText
+  default_lang: 'ru' | 'en'
+  department_id: number | null
+  /** number[] */
+  group_ids: JsonText
+  /** number[]: days after sending. */
+  reminder_days: JsonText
+  expire_after_days: number | null
+  created_by: number
+  created_at: EpochMs
+  updated_at: EpochMs
+  /** 0 or 1. Names are unique per portal among non-archived templates (partial unique index). */
+  archived: number
+}
+
+export interface InviteJobsTable {
+  /** UUID. */
+  id: string
+  member_id: string
+  kind: 'bulk_invite'
+  source: 'wizard' | 'group_tab' | 'robot' | 'join_link'
+  created_by: number | null
+  template_id: string | null
+  title: string
+  status: 'queued' | 'running' | 'paused' | 'cancelled' | 'completed'
+  options: JsonText
+  created_at: EpochMs
+  started_at: EpochMs | null
+  finished_at: EpochMs | null
+  updated_at: EpochMs
+}
+
+export interface InviteJobItemsTable {
+  /** Part of the primary key (job_id, seq); references invite_jobs.id ON DELETE CASCADE. */
+  job_id: string
+  seq: number
+  member_id: string
+  state: 'queued' | 'sending' | 'invited' | 'skipped' | 'failed'
+  email: string | null
+  phone: string | null
+  payload: JsonText
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: EpochMs | null
+  error_code: string | null
+  error_message: string | null
+  user_id: number | null
+  sending_since: EpochMs | null
+  updated_at: EpochMs
+}
+
+export interface PortalLeasesTable {
+  member_id: string
+  owner: string
+  lease_until: EpochMs
+  acquired_at: EpochMs
+}
+
+export interface InvitationsTable {
+  /** UUID. */
+  id: string
+  member_id: string
+  email: string | null
+  /** Trimmed, lower-cased email for look-ups; the email column keeps what the caller gave. */
+  email_lc: string | null
+  phone: string | null
+  user_id: number | null
+  name: string | null
+  last_name: string | null
+  invited_by: number | null
+  source: 'wizard' | 'group_tab' | 'robot' | 'join_link'
+  template_id: string | null
+  job_id: string | null
+  job_seq: number | null
+  target_kind: 'intranet' | 'extranet'
+  target_department_id: number | null
+  /** number[] */
+  target_group_ids: JsonText
+  state: 'sent' | 'pending' | 'accepted' | 'expired' | 'revoked' | 'failed'
+  sent_at: EpochMs | null
+  accepted_at: EpochMs | null
+  reminders_sent: ColumnType<number, number | undefined, number>
+  last_reminder_at: EpochMs | null
+  /** number[]: the reminder schedule (days after sending) snapshotted at record time. */
+  reminder_days: JsonText
+  /** Next scheduled reminder, derived from reminder_days; null when the schedule is exhausted. */
+  next_reminder_at: EpochMs | null
+  expires_at: EpochMs | null
+  /** Lower-cased "name lastName\nemail", matched with LIKE so search is case-insensitive for Cyrillic on both backends. */
+  search_text: string
+  created_at: EpochMs
+  updated_at: EpochMs
+}
+
+export interface InvitationEventsTable {
+  id: Generated<number>
+  /** References invitations.id ON DELETE CASCADE. */
+  invitation_id: string
+  member_id: string
+  at: EpochMs
+  from_state: InvitationsTable['state'] | null
+  to_state: InvitationsTable['state']
+  actor_user_id: number | null
+  detail: JsonText
+}
+
+export interface DirectoryUsersTable {
+  member_id: string
+  user_id: number
+  /** Lower-cased. */
+  email: string | null
+  phone: string | null
+  name: string | null
+  last_name: string | null
+  /** 0 or 1. */
+  active: number
+  user_type: string
+  last_login: EpochMs | null
+  /** 0 or 1. */
+  invited: number
+  /** number[] */
+  departments: JsonText
+  synced_at: EpochMs
+}
+
+export interface DirectoryDepartmentsTable {
+  member_id: string
+  id: number
+  name: string
+  parent_id: number | null
+}
+
+export interface DirectoryGroupsTable {
+  member_id: string
+  id: number
+  name: string
+  /** 0 or 1. */
+  is_extranet: number
+  type: string | null
+  owner_id: number | null
+  /** 0 or 1. */
+  active: number
+}
+
+export interface DirectorySyncTable {
+  member_id: string
+  users_synced_at: EpochMs | null
+  full_sync_at: EpochMs | null
+  structure_synced_at: EpochMs | null
+}
+
+export interface InviteImportsTable {
+  id: string
+  member_id: string
+  created_by: number
+  source: 'csv' | 'xlsx' | 'paste'
+  file_name: string | null
+  original: string | null
+  detected: JsonText
+  rows: JsonText
+  header_row: number
+  mapping: JsonText
+  problems: JsonText
+  settings: JsonText | null
+  excluded: JsonText
+  edits: JsonText
+  job_id: string | null
+  created_at: EpochMs
+  expires_at: EpochMs
+}
+
 export interface Schema {
   portals: PortalsTable
   app_sessions: AppSessionsTable
   event_inbox: EventInboxTable
   audit_log: AuditLogTable
+  invite_templates: InviteTemplatesTable
+  invite_jobs: InviteJobsTable
+  invite_job_items: InviteJobItemsTable
+  portal_leases: PortalLeasesTable
+  invitations: InvitationsTable
+  invitation_events: InvitationEventsTable
+  directory_users: DirectoryUsersTable
+  directory_departments: DirectoryDepartmentsTable
+  directory_groups: DirectoryGroupsTable
+  directory_sync: DirectorySyncTable
+  invite_imports: InviteImportsTable
 }

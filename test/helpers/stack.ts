@@ -16,6 +16,8 @@ import { startEmulator, type Emulator, type EmulatorAppOptions, type PortalHandl
 import { fastRestriction } from '../emulator/test-kit.js'
 import type { RestrictionParams } from '@bitrix24/b24jssdk'
 import type { AppDatabase } from '../../server/storage/database.js'
+import type { PacingOptions } from '../../server/portals/pacer.js'
+import type { Clock } from '../emulator/index.js'
 import type { Backend, TestDatabase } from './databases.js'
 
 export const CLIENT_ID = 'local.invitedesk.test'
@@ -58,6 +60,9 @@ export async function startInstance(opts: {
   logs: string[]
   restriction?: (f: string | null) => RestrictionParams
   host?: string
+  /** The emulator's clock, so the app paces on the same (sped-up) time. */
+  clock?: Clock
+  pacing?: PacingOptions
 }): Promise<Instance> {
   const server = http.createServer()
   await new Promise<void>((r) => server.listen(0, r))
@@ -85,6 +90,8 @@ export async function startInstance(opts: {
     clientDist: CLIENT_DIST,
     restriction: opts.restriction ?? (() => fastRestriction(2) as RestrictionParams),
     onRefresh: (m) => refreshes.push(m),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.pacing ? { pacing: opts.pacing } : {}),
   })
   server.on('request', app.http)
   app.start()
@@ -98,16 +105,26 @@ export async function startInstance(opts: {
   }
 }
 
-export async function startStack(backend: Backend, opts: { instances?: number; portal?: Parameters<Emulator['createPortal']>[0] } = {}): Promise<Stack> {
-  const emu = await startEmulator({ apps: [TEST_APP] })
+export async function startStack(
+  backend: Backend,
+  opts: {
+    instances?: number
+    portal?: Parameters<Emulator['createPortal']>[0]
+    /** One clock for the emulator and the app (e.g. `createClock({ speed: 50 })`). */
+    clock?: Clock
+    pacing?: PacingOptions
+  } = {},
+): Promise<Stack> {
+  const emu = await startEmulator({ apps: [TEST_APP], ...(opts.clock ? { clock: opts.clock } : {}) })
   const db = await backend.open()
   const logs: string[] = []
   const instances: Instance[] = []
-  const first = await startInstance({ emu, database: db, logs })
+  const shared = { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pacing ? { pacing: opts.pacing } : {}) }
+  const first = await startInstance({ emu, database: db, logs, ...shared })
   instances.push(first)
   for (let i = 1; i < (opts.instances ?? 1); i++) {
     // A second instance gets its own pool/connection onto the same data: nothing shared in memory.
-    instances.push(await startInstance({ emu, database: await db.openPeer(), logs }))
+    instances.push(await startInstance({ emu, database: await db.openPeer(), logs, ...shared }))
   }
   const portal = await emu.createPortal(opts.portal ?? {})
   portal.registerApp(CLIENT_ID, { handlerUrl: `${first.url}/app`, installUrl: `${first.url}/install` })

@@ -2,9 +2,15 @@ import { describe } from 'vitest'
 import { BACKENDS } from '../helpers/databases.js'
 import { auditLogBattery } from './audit-log.battery.js'
 import { databaseBattery } from './database.battery.js'
+import { directoryStoreBattery } from './directory-store.battery.js'
 import { eventInboxBattery } from './event-inbox.battery.js'
+import { inviteCascadeBattery } from './invite-cascade.battery.js'
+import { jobStoreBattery } from './job-store.battery.js'
+import { ledgerStoreBattery } from './ledger-store.battery.js'
+import { portalLeaseBattery } from './portal-lease.battery.js'
 import { portalStoreBattery } from './portal-store.battery.js'
 import { sessionStoreBattery } from './session-store.battery.js'
+import { templateStoreBattery } from './template-store.battery.js'
 
 // The same batteries against every backend: a store passes only if it behaves identically on both.
 for (const backend of BACKENDS) {
@@ -14,5 +20,11 @@ for (const backend of BACKENDS) {
     sessionStoreBattery(backend.open)
     eventInboxBattery(backend.open)
     auditLogBattery(backend.open)
+    templateStoreBattery(backend.open)
+    jobStoreBattery(backend.open, backend.name)
+    portalLeaseBattery(backend.open)
+    ledgerStoreBattery(backend.open)
+    directoryStoreBattery(backend.open, backend.name)
+    inviteCascadeBattery(backend.open)
   })
 }

@@ -14,9 +14,15 @@ export function databaseBattery(open: OpenTestDatabase): void {
     it('creates every table and records the migration once, even when opened again', async () => {
       const peer = await current().openPeer()
       const tables = (await peer.db.introspection.getTables()).map((t) => t.name)
-      expect(tables).toEqual(expect.arrayContaining(['portals', 'app_sessions', 'event_inbox', 'audit_log']))
+      expect(tables).toEqual(
+        expect.arrayContaining([
+          'portals', 'app_sessions', 'event_inbox', 'audit_log',
+          'invite_templates', 'invite_jobs', 'invite_job_items', 'portal_leases', 'invitations', 'invitation_events',
+          'directory_users', 'directory_departments', 'directory_groups', 'directory_sync',
+        ]),
+      )
       const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(peer.db)
-      expect(rows.map((r) => r.name)).toEqual(['0001_foundation'])
+      expect(rows.map((r) => r.name)).toEqual(['0001_foundation', '0002_invites', '0003_imports'])
     })
 
     it('reads BIGINT columns and counts as JS numbers', async () => {

@@ -26,11 +26,14 @@ export class ApiError extends Error {
   override readonly name: string = 'ApiError'
   readonly status: number
   readonly code: string
+  /** `error.details` from the server (e.g. `[{ path, message }]` for `bad_request`), if any. */
+  readonly details: unknown
 
-  constructor(status: number, code: string, message: string, options?: ErrorOptions) {
+  constructor(status: number, code: string, message: string, options?: ErrorOptions & { details?: unknown }) {
     super(message, options)
     this.status = status
     this.code = code
+    this.details = options?.details
   }
 }
 
@@ -65,7 +68,14 @@ export type QueryValue = string | number | boolean | null | undefined
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   query?: Record<string, QueryValue>
+  /** Sent as JSON. */
   body?: unknown
+  /** Sent as is (e.g. file bytes); takes precedence over `body`. Set `Content-Type` in `headers`. */
+  rawBody?: Blob | ArrayBuffer
+  /** Extra request headers (e.g. `X-File-Name`). */
+  headers?: Record<string, string>
+  /** `Accept` header. @defaultValue 'application/json' */
+  accept?: string
   /** Send the bearer token and renew it on 401. @defaultValue true */
   auth?: boolean
   signal?: AbortSignal
@@ -74,6 +84,11 @@ export interface RequestOptions {
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  return readJson<T>(await requestResponse(path, options))
+}
+
+/** Like {@link request}, but resolves to the successful Response itself (for downloads). */
+async function requestResponse(path: string, options: RequestOptions): Promise<Response> {
   const auth = options.auth ?? true
   let token = auth ? await currentToken() : null
   let response = await send(path, options, token)
@@ -86,7 +101,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
 
   if (!response.ok) throw await readError(response)
-  return readJson<T>(response)
+  return response
 }
 
 export function getJson<T>(path: string, query?: Record<string, QueryValue>): Promise<T> {
@@ -95,6 +110,58 @@ export function getJson<T>(path: string, query?: Record<string, QueryValue>): Pr
 
 export function postJson<T>(path: string, body?: unknown, options: Omit<RequestOptions, 'method' | 'body'> = {}): Promise<T> {
   return request<T>(path, { ...options, method: 'POST', body: body ?? {} })
+}
+
+export function patchJson<T>(path: string, body: unknown, options: Omit<RequestOptions, 'method' | 'body'> = {}): Promise<T> {
+  return request<T>(path, { ...options, method: 'PATCH', body })
+}
+
+export function deleteJson<T>(path: string, options: Omit<RequestOptions, 'method' | 'body'> = {}): Promise<T> {
+  return request<T>(path, { ...options, method: 'DELETE' })
+}
+
+/** A file the server generated (CSV/XLSX export). */
+export interface DownloadedFile {
+  blob: Blob
+  /** From `Content-Disposition`, else `fallbackName`. */
+  fileName: string
+}
+
+const DOWNLOAD_TIMEOUT_MS = 120_000
+
+/**
+ * GET a file with the bearer token (a plain link cannot carry the header); save it with
+ * `saveBlob` from composables/useDownload.
+ */
+export async function downloadFile(path: string, fallbackName: string, query?: Record<string, QueryValue>): Promise<DownloadedFile> {
+  const response = await requestResponse(path, { query, accept: '*/*', timeoutMs: DOWNLOAD_TIMEOUT_MS })
+  let blob: Blob
+  try {
+    blob = await response.blob()
+  } catch (cause) {
+    throw new NetworkError(0, CLIENT_ERROR_CODES.network, cause instanceof Error ? cause.message : 'Download interrupted', { cause })
+  }
+  return { blob, fileName: fileNameFromDisposition(response.headers.get('Content-Disposition')) ?? fallbackName }
+}
+
+/** `attachment; filename*=UTF-8''r%C3%A9sultats.csv` or `filename="results.csv"`. */
+export function fileNameFromDisposition(header: string | null): string | null {
+  if (!header) return null
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)?''([^;]+)/.exec(header)
+  if (extended?.[1]) {
+    try {
+      return sanitizeFileName(decodeURIComponent(extended[1].trim()))
+    } catch {
+      // Malformed percent-encoding: fall through to the plain parameter.
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/.exec(header)
+  return plain?.[1] ? sanitizeFileName(plain[1].trim()) : null
+}
+
+function sanitizeFileName(name: string): string | null {
+  const base = name.split(/[\\/]/).pop()?.trim() ?? ''
+  return base && base !== '.' && base !== '..' ? base : null
 }
 
 async function currentToken(): Promise<string | null> {
@@ -130,10 +197,11 @@ function buildUrl(path: string, query: Record<string, QueryValue> | undefined): 
 }
 
 async function send(path: string, options: RequestOptions, token: string | null): Promise<Response> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+  const headers: Record<string, string> = { Accept: options.accept ?? 'application/json', ...options.headers }
   if (token) headers.Authorization = `Bearer ${token}`
-  const hasBody = options.body !== undefined
-  if (hasBody) headers['Content-Type'] = 'application/json'
+  const hasJsonBody = options.rawBody === undefined && options.body !== undefined
+  if (hasJsonBody) headers['Content-Type'] = 'application/json'
+  const body = options.rawBody ?? (hasJsonBody ? JSON.stringify(options.body) : undefined)
 
   const controller = new AbortController()
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -149,7 +217,7 @@ async function send(path: string, options: RequestOptions, token: string | null)
     return await fetch(buildUrl(path, options.query), {
       method: options.method ?? 'GET',
       headers,
-      body: hasBody ? JSON.stringify(options.body) : undefined,
+      body,
       signal: controller.signal,
       credentials: 'same-origin',
       cache: 'no-store',
@@ -189,7 +257,7 @@ async function readError(response: Response): Promise<ApiError> {
   }
   if (isErrorBody(body)) {
     const message = typeof body.error.message === 'string' ? body.error.message : response.statusText
-    return new ApiError(response.status, body.error.code, message)
+    return new ApiError(response.status, body.error.code, message, { details: body.error.details })
   }
   return new ApiError(response.status, `http_${response.status}`, response.statusText || `HTTP ${response.status}`)
 }

@@ -90,7 +90,7 @@ export type Boot = AppBoot | InstallBoot | ErrorBoot
 // ---------------------------------------------------------------------------------------------
 
 export interface ApiErrorBody {
-  error: ErrorInfo
+  error: ErrorInfo & { details?: unknown }
 }
 
 /** POST /api/session (no bearer): exchanges a fresh frame AUTH_ID for a new app session. */
@@ -123,6 +123,8 @@ export interface DashboardResponse {
   portal: { status: PortalStatus }
   counts: InviteCounts
   registration: AppliedRegistration | null
+  /** Newest first; absent from servers that predate bulk invites. */
+  recentJobs?: Job[]
 }
 
 /** GET /api/settings */
@@ -156,4 +158,367 @@ export interface AuditEntry {
 /** GET /api/audit?limit=&beforeId= (admins only), newest first. */
 export interface AuditListResponse {
   entries: AuditEntry[]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Templates: GET/POST /api/templates, PATCH/DELETE /api/templates/:id, POST /api/templates/preview
+// ---------------------------------------------------------------------------------------------
+
+/** Invite into the intranet (employees) or the extranet (partners, clients). */
+export type InviteKind = 'intranet' | 'extranet'
+
+export interface TemplateTexts {
+  ru: string
+  en: string
+}
+
+export interface Template {
+  id: string
+  name: string
+  kind: InviteKind
+  texts: TemplateTexts
+  defaultLang: Lang
+  departmentId: number | null
+  groupIds: number[]
+  /** Days after sending on which a reminder goes out, e.g. [3, 7]. */
+  reminderDays: number[]
+  expireAfterDays: number | null
+  /** Epoch milliseconds (an ISO string is tolerated). */
+  updatedAt: number | string
+}
+
+/** POST /api/templates body; PATCH takes any subset. */
+export type TemplateInput = Omit<Template, 'id' | 'updatedAt'>
+
+export interface TemplateListResponse {
+  templates: Template[]
+}
+export interface TemplateResponse {
+  template: Template
+}
+
+/** Variables a template text may contain, as `{name}`. */
+export const TEMPLATE_VARIABLES = ['name', 'lastName', 'department', 'position', 'inviter', 'portal', 'groups'] as const
+export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number]
+
+export interface TemplatePreviewRequest {
+  text: string
+  lang: Lang
+  sample?: { name?: string; lastName?: string; department?: string; position?: string; groups?: string }
+}
+export interface TemplatePreviewResponse {
+  text: string
+}
+
+/** 400 bad_request `error.details`: one entry per invalid field. */
+export interface FieldProblem {
+  /** e.g. "texts.ru" or "reminderDays.1". */
+  path: string
+  message: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directory (pickers): GET /api/directory, POST /api/directory/sync
+// ---------------------------------------------------------------------------------------------
+
+export interface Department {
+  id: number
+  name: string
+  parentId: number | null
+  /** "Company / Sales / Moscow" */
+  path: string
+}
+
+export interface WorkGroup {
+  id: number
+  name: string
+  isExtranet: boolean
+}
+
+export interface DirectoryResponse {
+  departments: Department[]
+  groups: WorkGroup[]
+  /** Number of portal users known to the app. */
+  users: number
+  /** Epoch milliseconds of the last sync, null before the first one. */
+  syncedAt: number | null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Imports and the dry run: POST /api/imports, /imports/:id/reparse, /dry-run, /rows/:n, /send
+// ---------------------------------------------------------------------------------------------
+
+export type StandardFieldKey =
+  | 'email'
+  | 'phone'
+  | 'name'
+  | 'lastName'
+  | 'secondName'
+  | 'fullName'
+  | 'position'
+  | 'department'
+  | 'groups'
+  | 'language'
+  | 'template'
+
+/** What a file column maps to; `uf:UF_…` is a Bitrix24 custom user field. */
+export type FieldKey = StandardFieldKey | `uf:${string}`
+
+export const STANDARD_FIELD_KEYS: readonly StandardFieldKey[] = [
+  'email', 'phone', 'name', 'lastName', 'secondName', 'fullName', 'position', 'department', 'groups', 'language', 'template',
+]
+
+export type CsvEncoding = 'utf-8' | 'windows-1251'
+export type CsvDelimiter = ',' | ';' | '\t'
+export type ImportSource = 'csv' | 'xlsx' | 'paste'
+
+export interface ImportDetected {
+  encoding?: CsvEncoding
+  delimiter?: CsvDelimiter
+  sheet?: string
+  sheets?: string[]
+}
+
+export interface ImportProblem {
+  /** 1-based data row number (0 when the problem is about the whole file). */
+  row: number
+  code: string
+  message: string
+}
+
+/** Column index (as a string key) → field, null = not imported. */
+export type ColumnMapping = Record<string, FieldKey | null>
+
+export interface Import {
+  id: string
+  source: ImportSource
+  fileName: string | null
+  detected: ImportDetected
+  /** Whether the first row holds column names (detected; the user may override it). */
+  headerRow: boolean
+  headers: string[]
+  /** The first 20 data rows. */
+  sample: string[][]
+  rowCount: number
+  /** Auto-detected mapping. */
+  mapping: ColumnMapping
+  problems: ImportProblem[]
+}
+
+/** Upload rejection codes (400/413/415). */
+export const UPLOAD_ERROR_CODES = [
+  'empty', 'too_large', 'binary', 'not_spreadsheet', 'xls_legacy', 'corrupt_file', 'unterminated_quote', 'no_rows',
+] as const
+export type UploadErrorCode = (typeof UPLOAD_ERROR_CODES)[number]
+
+/** Max upload size accepted by POST /api/imports. */
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+export interface CreatePasteImportRequest {
+  paste: string
+}
+
+export interface ReparseRequest {
+  encoding?: CsvEncoding
+  delimiter?: CsvDelimiter
+  sheet?: string
+}
+
+export interface InviteDefaults {
+  kind: InviteKind
+  departmentId: number | null
+  groupIds: number[]
+  lang: Lang
+}
+
+export interface DryRunRequest {
+  mapping: ColumnMapping
+  headerRow: boolean
+  templateId: string | null
+  defaults: InviteDefaults
+}
+
+export type DryRunStatus = 'ready' | 'warning' | 'error' | 'excluded'
+export type ExistingUserState = 'active' | 'invited' | 'dismissed' | 'extranet'
+
+export interface DryRunIssue {
+  field: string
+  code: string
+  message: string
+  severity: 'error' | 'warning'
+  /** Values the user can pick instead (e.g. a department path, a fixed e-mail domain). */
+  suggestions?: string[]
+}
+
+export interface DryRunRow {
+  rowNumber: number
+  status: DryRunStatus
+  email: string | null
+  phone: string | null
+  name: string | null
+  lastName: string | null
+  position: string | null
+  department: { id: number; path: string } | null
+  groups: Array<{ id: number; name: string }>
+  lang: Lang
+  issues: DryRunIssue[]
+  existing: { userId: number; state: ExistingUserState } | null
+}
+
+export interface DryRunSummary {
+  total: number
+  ready: number
+  warnings: number
+  errors: number
+  excluded: number
+  existing: Record<ExistingUserState, number>
+}
+
+export interface DryRun {
+  summary: DryRunSummary
+  rows: DryRunRow[]
+  /** Whether the portal documents a custom invitation text (`unknown`: sent, may be ignored). */
+  messageText: { supported: 'yes' | 'no' | 'unknown' }
+  /** Whether phone-only rows can be invited on this portal. */
+  phoneInvite: boolean
+}
+
+/** PATCH /api/imports/:id/rows/:rowNumber (department and groups as typed text). */
+export interface RowPatch {
+  email?: string
+  phone?: string
+  name?: string
+  lastName?: string
+  position?: string
+  department?: string
+  groups?: string
+  excluded?: boolean
+}
+
+export interface RowPatchResponse {
+  row: DryRunRow
+  summary: DryRunSummary
+}
+
+export interface SendImportResponse {
+  jobId: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs (the send): GET /api/jobs, /api/jobs/:id, /items; POST pause|resume|cancel|retry-failed
+// ---------------------------------------------------------------------------------------------
+
+export type JobStatus = 'queued' | 'running' | 'paused' | 'cancelled' | 'completed'
+export type JobItemState = 'queued' | 'sending' | 'invited' | 'skipped' | 'failed'
+
+export interface JobTotals {
+  total: number
+  queued: number
+  sending: number
+  invited: number
+  skipped: number
+  failed: number
+}
+
+export interface Job {
+  id: string
+  title: string
+  status: JobStatus
+  /** Epoch milliseconds (ISO strings tolerated). */
+  createdAt: number | string
+  startedAt: number | string | null
+  finishedAt: number | string | null
+  totals: JobTotals
+}
+
+export interface JobResponse {
+  job: Job
+  /** Invitations per minute over the recent window; null before there is data. */
+  ratePerMin: number | null
+  etaSec: number | null
+}
+
+export interface JobListResponse {
+  jobs: Job[]
+}
+
+export interface JobActionResponse {
+  job: Job
+}
+
+export type JobAction = 'pause' | 'resume' | 'cancel' | 'retry-failed'
+
+export interface JobItem {
+  /** Monotonic per job; keyset cursor for `afterSeq`. */
+  seq: number
+  state: JobItemState
+  email: string | null
+  phone: string | null
+  userId: number | null
+  errorCode: string | null
+  errorMessage: string | null
+}
+
+export interface JobItemsResponse {
+  items: JobItem[]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The invitation ledger: GET /api/invitations, /api/invitations/:id, POST …/:id/remind
+// ---------------------------------------------------------------------------------------------
+
+export type InvitationState = 'sent' | 'pending' | 'accepted' | 'expired' | 'revoked' | 'failed'
+
+export interface Invitation {
+  id: string
+  email: string | null
+  phone: string | null
+  name: string | null
+  lastName: string | null
+  userId: number | null
+  /** Portal user id of the inviter. */
+  invitedBy: number | null
+  /** e.g. 'csv', 'xlsx', 'paste', 'robot', 'api'. */
+  source: string
+  templateId: string | null
+  jobId: string | null
+  state: InvitationState
+  sentAt: number | string | null
+  acceptedAt: number | string | null
+  remindersSent: number
+}
+
+export interface InvitationFilters {
+  state?: InvitationState | ''
+  templateId?: string
+  invitedBy?: number | null
+  source?: string
+  olderThanDays?: number | null
+  q?: string
+}
+
+export interface InvitationListResponse {
+  rows: Invitation[]
+  total: number
+}
+
+export interface InvitationHistoryEntry {
+  at: number | string
+  from: InvitationState | null
+  to: InvitationState
+  actorUserId: number | null
+  detail: string | null
+}
+
+export interface InvitationDetailsResponse {
+  invitation: Invitation
+  history: InvitationHistoryEntry[]
+}
+
+export interface RemindResponse {
+  resent: boolean
+  /** Why nothing was sent, e.g. 'reinvite_unsupported' or 'already_accepted'. */
+  reason?: string
+  /** The portal page with its own "Invite again" action. */
+  portalUrl?: string
 }

@@ -22,6 +22,15 @@ export interface B24FrameLike {
   parent: {
     fitWindow(): Promise<unknown>
     reloadWindow(): Promise<unknown>
+    /** Optional in fakes: scroll the portal page (0 = top, where the app frame starts). */
+    scrollParentWindow?(scroll: number): Promise<unknown>
+  }
+  /** Optional in fakes: portal sliders. */
+  slider?: {
+    /** An absolute URL on the portal for the given path. */
+    getUrl(path?: string): URL
+    /** Open a portal page (e.g. /company/personal/user/5/) in a slider over the app. */
+    openPath(url: URL, width?: number): Promise<unknown>
   }
   installFinish(): Promise<unknown>
 }
@@ -107,6 +116,47 @@ export async function fitB24Window(): Promise<void> {
   } catch (error) {
     console.warn('[invite-desk] fitWindow failed', error)
   }
+}
+
+/**
+ * Bring the top of the app into view. The portal sizes our iframe to its content, so the page
+ * scrolls in the portal's window, not ours: after replacing a long view (a new wizard step, the
+ * template editor) the user could be looking at the middle of it. No-op outside the portal.
+ */
+export async function scrollAppToTop(): Promise<void> {
+  if (!frame?.parent.scrollParentWindow) {
+    window.scrollTo({ top: 0 })
+    return
+  }
+  try {
+    await frame.parent.scrollParentWindow(0)
+  } catch (error) {
+    console.warn('[invite-desk] scrollParentWindow failed', error)
+  }
+}
+
+/**
+ * Open a portal page in a Bitrix24 slider (e.g. a user's profile with its own "Invite again").
+ * Returns false when that is not possible (no frame, unsupported path) so the caller can fall
+ * back to a plain link in a new tab.
+ */
+export function openPortalPath(pathOrUrl: string): boolean {
+  const slider = frame?.slider
+  if (!slider) return false
+  let url: URL
+  try {
+    url = /^https?:\/\//i.test(pathOrUrl) ? new URL(pathOrUrl) : slider.getUrl(pathOrUrl)
+  } catch (error) {
+    console.warn('[invite-desk] Not a portal URL', pathOrUrl, error)
+    return false
+  }
+  // The promise settles when the slider is closed, so it is not awaited; if the portal refuses
+  // the path, open it in a new tab instead.
+  slider.openPath(url).catch((error: unknown) => {
+    console.warn('[invite-desk] slider.openPath failed; opening a new tab', error)
+    window.open(url.href, '_blank', 'noopener')
+  })
+  return true
 }
 
 /** Reload the app through the portal (a fresh POST with fresh auth); plain reload outside it. */

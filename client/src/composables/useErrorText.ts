@@ -9,6 +9,9 @@ export function useErrorText() {
     if (!error) return t('errors.generic')
     const key = `errors.codes.${error.code}`
     if (te(key)) return t(key)
+    // Codes of the Invites/Templates sections live in their lazily loaded catalog.
+    const workKey = `workErrors.${error.code}`
+    if (te(workKey)) return t(workKey)
     return error.message || t('errors.generic')
   }
 

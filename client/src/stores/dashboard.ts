@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import { getDashboard } from '../api/dashboard'
 import { toApiError, type ApiError } from '../api/http'
-import type { AppliedRegistration, InviteCounts } from '../api/types'
+import type { AppliedRegistration, InviteCounts, Job } from '../api/types'
 import { usePortalStore } from './portal'
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error'
@@ -14,6 +14,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
   const error = shallowRef<ApiError | null>(null)
   const counts = ref<InviteCounts>({ ...ZERO_COUNTS })
   const registration = ref<AppliedRegistration | null>(null)
+  const recentJobs = ref<Job[]>([])
   const loadedAt = ref<number | null>(null)
 
   const isLoading = computed(() => status.value === 'loading')
@@ -37,6 +38,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
       const data = await getDashboard()
       counts.value = { ...ZERO_COUNTS, ...data.counts }
       registration.value = data.registration
+      recentJobs.value = data.recentJobs ?? []
       portal.setStatus(data.portal.status)
       loadedAt.value = Date.now()
       status.value = 'ready'
@@ -47,5 +49,5 @@ export const useDashboardStore = defineStore('dashboard', () => {
     }
   }
 
-  return { status, error, counts, registration, loadedAt, isLoading, totalInvited, hasInvites, load }
+  return { status, error, counts, registration, recentJobs, loadedAt, isLoading, totalInvited, hasInvites, load }
 })

@@ -1,0 +1,85 @@
+import type { AppDatabase } from './database.js'
+
+/** One worker per portal at a time: the holder of a portal's lease is the only one sending its invites. */
+export interface PortalLeases {
+  /** Members with a 'running' job whose lease is free or expired (candidates for a worker), the portal with the oldest running job first. */
+  candidates(nowMs: number, limit: number): Promise<string[]>
+  /** Take or renew until nowMs + ttlMs: succeeds if free, expired (lease_until ≤ now), or already ours. Two concurrent acquirers → exactly one wins. */
+  acquire(memberId: string, owner: string, nowMs: number, ttlMs: number): Promise<boolean>
+  /** Frees the lease if `owner` holds it (expired or not); otherwise does nothing. */
+  release(memberId: string, owner: string): Promise<void>
+  /** The owner of the unexpired lease, or null. */
+  holder(memberId: string, nowMs: number): Promise<string | null>
+}
+
+export function createPortalLeases(app: AppDatabase): PortalLeases {
+  const { db } = app
+
+  return {
+    async candidates(nowMs, limit) {
+      if (limit <= 0) return []
+      const rows = await db
+        .selectFrom('invite_jobs')
+        .select('invite_jobs.member_id')
+        .where('invite_jobs.status', '=', 'running')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('portal_leases')
+                .select('portal_leases.member_id')
+                .whereRef('portal_leases.member_id', '=', 'invite_jobs.member_id')
+                .where('portal_leases.lease_until', '>', nowMs),
+            ),
+          ),
+        )
+        .groupBy('invite_jobs.member_id')
+        .orderBy((eb) => eb.fn.min('invite_jobs.created_at'))
+        .orderBy('invite_jobs.member_id')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => r.member_id)
+    },
+
+    async acquire(memberId, owner, nowMs, ttlMs) {
+      // One conditional upsert on both backends. A concurrent first insert makes the other wait on
+      // the unique index and then take the ON CONFLICT branch, whose WHERE is evaluated against the
+      // committed row (PostgreSQL locks it; SQLite serialises writers): exactly one contender wins.
+      const row = await db
+        .insertInto('portal_leases')
+        .values({ member_id: memberId, owner, lease_until: nowMs + ttlMs, acquired_at: nowMs })
+        .onConflict((oc) =>
+          oc
+            .column('member_id')
+            .doUpdateSet((eb) => ({
+              owner: eb.ref('excluded.owner'),
+              lease_until: eb.ref('excluded.lease_until'),
+              // A renewal keeps the time the lease was first taken.
+              acquired_at: eb
+                .case()
+                .when('portal_leases.owner', '=', owner)
+                .then(eb.ref('portal_leases.acquired_at'))
+                .else(eb.ref('excluded.acquired_at'))
+                .end(),
+            }))
+            .where((eb) => eb.or([eb('portal_leases.owner', '=', owner), eb('portal_leases.lease_until', '<=', nowMs)])),
+        )
+        .returning('owner')
+        .executeTakeFirst()
+      return row !== undefined
+    },
+
+    async release(memberId, owner) {
+      await db.deleteFrom('portal_leases').where('member_id', '=', memberId).where('owner', '=', owner).execute()
+    },
+
+    async holder(memberId, nowMs) {
+      const row = await db
+        .selectFrom('portal_leases')
+        .select('owner')
+        .where('member_id', '=', memberId)
+        .where('lease_until', '>', nowMs)
+        .executeTakeFirst()
+      return row?.owner ?? null
+    },
+  }
+}
