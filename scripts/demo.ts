@@ -3,12 +3,12 @@
  * app registered in the portal. Open the printed portal URL: the portal installs the app in its iframe, then
  * opens it. Nothing here is used in production; the emulator lives in test/.
  */
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
+import { ensureUiBuilt } from './ensure-ui-built.js'
 import { buildApp } from '../server/app.js'
 import { parseConfig } from '../server/config/config.js'
 import { MANIFEST } from '../install/manifest.js'
@@ -17,10 +17,7 @@ import { startEmulator } from '../test/emulator/index.js'
 const root = path.resolve(import.meta.dirname, '..')
 process.chdir(root)
 
-if (!existsSync(path.join('dist', 'client', 'index.html'))) {
-  console.log('Building the UI…')
-  execFileSync(process.execPath, [path.join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' })
-}
+ensureUiBuilt()
 
 const clientId = 'local.invitedesk.demo'
 const clientSecret = randomBytes(16).toString('hex')

@@ -2,10 +2,10 @@
  * `npm start`: the zero-setup path for a newcomer. Creates a local .env on first run (a fresh APP_SECRET,
  * SQLite, placeholders for the portal credentials), builds the UI if needed, then starts the server.
  */
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { ensureUiBuilt } from './ensure-ui-built.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 process.chdir(root)
@@ -28,9 +28,6 @@ if (!existsSync('.env')) {
   console.log('Created .env with a new APP_SECRET and SQLite storage; put your portal app credentials into it.')
 }
 
-if (!existsSync(path.join('dist', 'client', 'index.html'))) {
-  console.log('Building the UI…')
-  execFileSync(process.execPath, [path.join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' })
-}
+ensureUiBuilt()
 
 await import('../server/main.js')

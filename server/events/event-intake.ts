@@ -19,7 +19,7 @@ export function createEventIntake(deps: {
   return {
     async receive(body: Record<string, unknown>): Promise<{ accepted: true; id?: number }> {
       const event = typeof body.event === 'string' ? body.event.toUpperCase() : ''
-      const auth = (body.auth && typeof body.auth === 'object' ? body.auth : {}) as Record<string, unknown>
+      const auth = authOf(body)
       if (!event) throw new InputError('bad_event', 'No event name')
       if (event === 'ONAPPINSTALL') {
         // The one event that brings a new application_token: it has to be proven before we answer.
@@ -36,3 +36,8 @@ export function createEventIntake(deps: {
 }
 
 export type EventIntake = ReturnType<typeof createEventIntake>
+
+/** The `auth[...]` block of a form-encoded portal callback (events and robots), or an empty one. */
+export function authOf(body: Record<string, unknown>): Record<string, unknown> {
+  return (body.auth && typeof body.auth === 'object' ? body.auth : {}) as Record<string, unknown>
+}

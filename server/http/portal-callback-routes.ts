@@ -1,6 +1,6 @@
 import { Router } from 'express'
 import { NotFoundError } from '../shared/errors.js'
-import type { EventIntake } from '../events/event-intake.js'
+import { authOf, type EventIntake } from '../events/event-intake.js'
 import type { PortalVerification } from '../trust/portal-verification.js'
 
 export type RobotHandler = (input: { memberId: string; code: string; body: Record<string, unknown> }) => Promise<void>
@@ -21,7 +21,7 @@ export function portalCallbackRoutes(deps: {
 
   r.post('/robots/:code', async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>
-    const auth = (body.auth && typeof body.auth === 'object' ? body.auth : {}) as Record<string, unknown>
+    const auth = authOf(body)
     // Verification comes first: an unverified caller learns nothing, not even which robots exist.
     const portal = await deps.verification.verifyApplicationToken({ memberId: auth.member_id, applicationToken: auth.application_token })
     const code = String(req.params.code)
