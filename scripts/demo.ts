@@ -4,7 +4,7 @@
  * opens it. Nothing here is used in production; the emulator lives in test/.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -22,9 +22,25 @@ ensureUiBuilt()
 const clientId = 'local.invitedesk.demo'
 const clientSecret = randomBytes(16).toString('hex')
 const emu = await startEmulator({ apps: [{ clientId, clientSecret, code: clientId, version: 1, scopes: MANIFEST.scopes }] })
-const portal = await emu.createPortal({ lang: 'ru' })
-portal.addDepartment({ NAME: 'Продажи', PARENT: 1 })
-portal.addUser({ EMAIL: 'manager@example.com', NAME: 'Мария', LAST_NAME: 'Петрова', UF_DEPARTMENT: [1] })
+// Undocumented methods switched on, so every feature is visible; a real portal may lack them (the UI says so).
+const portal = await emu.createPortal({ lang: 'ru', extraMethods: ['intranet.invite.reinvite', 'intranet.invite.inviteUsersByPhoneNumber'] })
+const sales = portal.addDepartment({ NAME: 'Продажи', PARENT: 1 }).ID
+portal.addDepartment({ NAME: 'Москва', PARENT: sales })
+portal.addDepartment({ NAME: 'Маркетинг', PARENT: 1 })
+portal.addUser({ EMAIL: 'manager@example.com', NAME: 'Мария', LAST_NAME: 'Петрова', UF_DEPARTMENT: [sales] })
+portal.addUser({ EMAIL: 'olga@example.com', NAME: 'Ольга', LAST_NAME: 'Смирнова', UF_DEPARTMENT: [1], invited: true })
+portal.addGroup({ NAME: 'Проект Альфа', OWNER_ID: 1 })
+portal.addGroup({ NAME: 'Партнёры', OWNER_ID: 1, IS_EXTRANET: true })
+
+// A file to try the bulk-invite wizard with: one existing person, one duplicate, one bad address.
+const sampleCsv = [
+  'E-mail;Имя;Фамилия;Должность;Подразделение',
+  'anna@example.com;Анна;Иванова;Менеджер;Продажи / Москва',
+  'boris@example.com;Борис;Кузнецов;Аналитик;Маркетинг',
+  'manager@example.com;Мария;Петрова;Руководитель;Продажи',
+  'anna@example.com;Анна;Иванова;Менеджер;Продажи / Москва',
+  'not-an-address;Пётр;Сидоров;Стажёр;Продажи',
+].join('\r\n')
 
 const server = http.createServer()
 await new Promise<void>((r) => server.listen(3000, () => r()).once('error', () => server.listen(0, () => r())))
@@ -34,6 +50,7 @@ const appUrl = `http://localhost:${port}`
 // A fresh demo database each run: the emulated portal is new each time too.
 mkdirSync('data', { recursive: true })
 rmSync(path.join('data', 'demo.sqlite'), { force: true })
+writeFileSync(path.join('data', 'demo-invites.csv'), sampleCsv)
 const config = parseConfig({
   APP_URL: appUrl,
   B24_CLIENT_ID: clientId,
@@ -57,6 +74,8 @@ Invite Desk demo
 Open the portal page in a browser (it installs the app on first open):
   English: ${portal.frameUrl(clientId, { lang: 'en' })}
   Русский: ${portal.frameUrl(clientId, { lang: 'ru' })}
+
+A sample file for the Invites wizard: ${path.join(root, 'data', 'demo-invites.csv')}
 
 Ctrl+C stops both.`)
 

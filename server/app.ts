@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type { Express } from 'express'
 import type { AppConfig } from './config/config.js'
@@ -15,7 +16,19 @@ import { createEventIntake } from './events/event-intake.js'
 import { createEventProcessor, type EventProcessor } from './events/event-processor.js'
 import { createHttpApp } from './http/create-http-app.js'
 import type { RestrictionParams } from '@bitrix24/b24jssdk'
-import type { Clock } from './shared/clock.js'
+import { systemClock, type Clock } from './shared/clock.js'
+import { createDirectorySync, type DirectorySync } from './invites/directory-sync.js'
+import { createInviteService } from './invites/invite-service.js'
+import { createJobNotifications } from './invites/job-notifications.js'
+import { createPeopleNames } from './invites/people-names.js'
+import { createJobRunner, type JobRunner } from './engine/job-runner.js'
+import { createJobControl } from './engine/job-control.js'
+import { createInvitationLifecycle, type InvitationLifecycle } from './ledger/invitation-lifecycle.js'
+import { createInvitationScheduler } from './ledger/invitation-scheduler.js'
+import { templatesApi } from './http/api/templates-api.js'
+import { invitesApi } from './http/api/invites-api.js'
+import { jobsApi } from './http/api/jobs-api.js'
+import { invitationsApi } from './http/api/invitations-api.js'
 import type { PacingOptions } from './portals/pacer.js'
 
 export interface BuildOptions {
@@ -43,9 +56,23 @@ export interface InviteDesk {
   install: InstallService
   events: EventProcessor
   stores: ReturnType<typeof createStores>
-  /** Starts background work (event inbox). */
+  runner: JobRunner
+  lifecycle: InvitationLifecycle
+  scheduler: ReturnType<typeof createInvitationScheduler>
+  directorySync: DirectorySync
+  /** Starts background work (event inbox, job engine, reminder scheduler). */
   start(): void
+  /** Stops background work, finishing what is in hand; the database stays open. */
+  stop(): Promise<void>
   close(): Promise<void>
+}
+
+/** The folder holding our package.json: the same from the sources (server/) and from a compiled bundle. */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir
+    if (path.dirname(dir) === dir) return path.resolve(from, '..')
+  }
 }
 
 /** One factory wires every capability from explicit dependencies (shopify-app-express's shape). */
@@ -53,7 +80,8 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
   const log = opts.log ?? createLogger({ level: config.logLevel })
   const db = opts.database ?? (await openDatabase({ url: config.databaseUrl, sqlitePath: config.sqlitePath }))
   const box = createSecretBox(config.secretKeys)
-  const stores = createStores(db, box)
+  const clock = opts.clock ?? systemClock
+  const stores = createStores(db, box, () => clock.now())
   const oauth = createOAuthServer(config)
   const refresher = createTokenRefresher({ portals: stores.portals, oauth, log, ...(opts.onRefresh ? { onRefresh: opts.onRefresh } : {}) })
   const gateway = createPortalGateway({
@@ -65,6 +93,22 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
   const install = createInstallService({
     appUrl: config.appUrl, portals: stores.portals, gateway, verification, sessions, audit: stores.audit, log,
   })
+  const directorySync = createDirectorySync({ gateway, directory: stores.directory, now: () => clock.now() })
+  const lifecycle = createInvitationLifecycle({
+    ledger: stores.ledger, directory: stores.directory, portals: stores.portals, gateway, audit: stores.audit, clock, log,
+  })
+  const notifications = createJobNotifications({ gateway, portals: stores.portals })
+  const runner = createJobRunner({
+    jobs: stores.jobs, leases: stores.leases, ledger: stores.ledger, portals: stores.portals, gateway, clock, log,
+    onJobFinished: (job) => notifications.jobFinished(job),
+  })
+  const names = createPeopleNames({ gateway, portals: stores.portals, log })
+  const invites = createInviteService({
+    imports: stores.imports, templates: stores.templates, directory: stores.directory, directorySync, jobs: stores.jobs,
+    portals: stores.portals, runner, lifecycle, now: () => clock.now(),
+  })
+  const scheduler = createInvitationScheduler({ ledger: stores.ledger, lifecycle, clock, log, syncDirectory: (m) => invites.syncDirectory(m, false) })
+  const control = createJobControl({ jobs: stores.jobs, audit: stores.audit, clock, kick: () => runner.kick() })
   const events = createEventProcessor({
     inbox: stores.inbox,
     portals: stores.portals,
@@ -74,20 +118,41 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
         const clean = String((item.payload.data as Record<string, unknown> | undefined)?.CLEAN ?? '0') === '1'
         await install.uninstall(portal, clean)
       },
+      // The invited person completed registration (on-user-add.md): cache them, and close their invitation.
+      ONUSERADD: async (portal, item) => {
+        const data = (item.payload.data ?? {}) as Record<string, unknown>
+        await directorySync.noteUserAdded(portal.memberId, data)
+        await lifecycle.onUserAdded(portal.memberId, data)
+      },
     },
   })
   const intake = createEventIntake({ verification, install, inbox: stores.inbox, kick: events.kick })
   const http = createHttpApp({
     db, log,
-    clientDist: opts.clientDist ?? path.resolve(import.meta.dirname, '../dist/client'),
+    clientDist: opts.clientDist ?? path.join(packageRoot(import.meta.dirname), 'dist/client'),
     portals: stores.portals, audit: stores.audit, sessions, verification, install, intake,
+    ledger: stores.ledger, jobs: stores.jobs, names,
     robots: {},
+    api: [
+      templatesApi({ templates: stores.templates, names }),
+      invitesApi({ invites, directory: stores.directory, names }),
+      jobsApi({ jobs: stores.jobs, control }),
+      invitationsApi({ ledger: stores.ledger, lifecycle, templates: stores.templates, portals: stores.portals, clock }),
+    ],
   })
+  const stop = async (): Promise<void> => {
+    await Promise.all([events.stop(), runner.stop(), scheduler.stop()])
+  }
   return {
-    http, db, log, gateway, oauth, install, events, stores,
-    start: () => events.start(),
+    http, db, log, gateway, oauth, install, events, stores, runner, lifecycle, scheduler, directorySync,
+    start() {
+      events.start()
+      runner.start()
+      scheduler.start()
+    },
+    stop,
     async close() {
-      await events.stop()
+      await stop()
       await db.close()
     },
   }

@@ -1,16 +1,26 @@
+import { errorText } from '../shared/errors.js'
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
 import type { PortalGateway } from '../portals/portal-gateway.js'
-import type { Job, JobItem, JobStore } from '../storage/job-store.js'
+import type { ItemOutcome, Job, JobItem, JobStore } from '../storage/job-store.js'
 import type { LedgerStore } from '../storage/ledger-store.js'
 import type { PortalLeases } from '../storage/portal-lease.js'
 import type { PortalStore } from '../storage/portal-store.js'
 import { findUsersByEmail } from './reconcile.js'
-import { sendInviteChunk, type InvitePayload, type SendOutcome } from './send-invites.js'
+import { PHONE_INVITE_METHOD, sendInviteChunk, type InvitePayload, type SendOutcome } from './send-invites.js'
 
 const CHUNK = 50
-const LEASE_TTL_MS = 30_000
+export const LEASE_TTL_MS = 30_000
+/** A worker renews its lease this often while it holds a portal, so one slow request never lets it lapse. */
+const LEASE_RENEW_MS = 10_000
+/**
+ * How long after a row went 'sending' the portal is surely done with the request that carried it (ours
+ * waits for the pacer before marking rows, so the request leaves at once). A request that got no answer
+ * (timeout, dropped connection, a crashed worker) may still be running: a look-up before this can miss
+ * rows the portal has yet to create, and sending those again would invite them twice.
+ */
+export const IN_FLIGHT_SETTLE_MS = 5 * 60_000
 const POLL_MS = 500
 const MAX_ATTEMPTS = 6
 const MAX_PORTALS_IN_PARALLEL = 32
@@ -18,7 +28,8 @@ const MAX_PORTALS_IN_PARALLEL = 32
 /** Named retry policy for transient portal failures: exponential, capped, jittered (bolt-js style). */
 export const INVITE_RETRY_POLICY = {
   name: 'invite-transient',
-  delayMs: (attempt: number) => Math.min(60_000, 1_000 * 2 ** Math.max(0, attempt - 1)) * (0.8 + Math.random() * 0.4),
+  // Whole milliseconds: nextAttemptAt is a BIGINT column, and PostgreSQL refuses a fraction.
+  delayMs: (attempt: number) => Math.round(Math.min(60_000, 1_000 * 2 ** Math.max(0, attempt - 1)) * (0.8 + Math.random() * 0.4)),
   maxAttempts: MAX_ATTEMPTS,
 } as const
 
@@ -30,7 +41,9 @@ export interface JobItemPayload extends InvitePayload {
  * The job engine. A portal's work is held by one worker at a time through a lease; many portals run in
  * parallel. Each item is a persisted state machine (queued → sending → invited | skipped | failed) written
  * before and after every REST call. Items found in 'sending' after a crash are reconciled against the
- * portal (user.get by e-mail) before anything is retried, so nobody is invited twice and no row is lost.
+ * portal (user.get by e-mail) before anything is retried, so nobody is invited twice and no row is lost;
+ * only once the portal is surely done with their request (IN_FLIGHT_SETTLE_MS), and the lease is renewed
+ * while a worker holds it, so a slow portal never lets another worker reconcile rows still being sent.
  */
 export function createJobRunner(deps: {
   jobs: JobStore
@@ -48,23 +61,31 @@ export function createJobRunner(deps: {
   let timer: NodeJS.Timeout | undefined
   let stopped = true
 
-  async function ledgerFor(job: Job, item: JobItem, userId: number): Promise<void> {
+  /** One ledger entry per row that went out (or finally failed); idempotent per (job, seq). */
+  async function ledgerFor(job: Job, item: JobItem, outcome: { userId: number } | { failed: { code: string; message: string } }): Promise<void> {
     const p = item.payload as unknown as JobItemPayload
-    const inv = await ledger.record(
+    const ok = 'userId' in outcome
+    const now = clock.now()
+    await ledger.record(
       {
-        memberId: job.memberId, email: item.email, phone: item.phone, userId, name: p.ledger?.name ?? null, lastName: p.ledger?.lastName ?? null,
+        memberId: job.memberId, email: item.email, phone: item.phone, userId: ok ? outcome.userId : null, name: p.ledger?.name ?? null, lastName: p.ledger?.lastName ?? null,
         invitedBy: job.createdBy, source: job.source, templateId: job.templateId, jobId: job.id, jobSeq: item.seq,
         target: { kind: p.ledger?.kind ?? 'intranet', departmentId: p.ledger?.departmentId ?? null, groupIds: p.ledger?.groupIds ?? [] },
-        state: 'pending', sentAt: clock.now(), acceptedAt: null, expiresAt: typeof job.options.expireAfterDays === 'number' ? clock.now() + job.options.expireAfterDays * 86_400_000 : null,
+        state: ok ? 'pending' : 'failed', sentAt: ok ? now : null, acceptedAt: null,
+        expiresAt: ok && typeof job.options.expireAfterDays === 'number' ? now + job.options.expireAfterDays * 86_400_000 : null,
       },
       job.createdBy,
+      ok ? {} : { detail: { code: outcome.failed.code, message: outcome.failed.message } },
     )
-    return void inv
   }
 
-  /** Crash recovery: what happened to items we were sending when the process died? */
+  /**
+   * Crash recovery: what happened to items we were sending when the process died (or whose request got no
+   * answer)? Only items whose request the portal has surely finished; younger ones wait.
+   */
   async function reconcile(job: Job): Promise<void> {
-    const inflight = await jobs.inFlight(job.id)
+    const settledBy = clock.now() - IN_FLIGHT_SETTLE_MS
+    const inflight = (await jobs.inFlight(job.id)).filter((i) => (i.sendingSince ?? 0) <= settledBy)
     if (inflight.length === 0) return
     const emails = inflight.map((i) => i.email).filter((e): e is string => !!e)
     const found = emails.length ? await findUsersByEmail(gateway, job.memberId, emails) : new Map()
@@ -72,18 +93,26 @@ export function createJobRunner(deps: {
     const outcomes = inflight.map((i) => {
       const u = i.email ? found.get(i.email.toLowerCase()) : undefined
       if (u) return { seq: i.seq, state: 'invited' as const, userId: u.id }
+      // Never reached the portal: a cancelled job does not send it any more.
+      if (i.email && job.status === 'cancelled') return { seq: i.seq, state: 'skipped' as const, errorCode: 'cancelled', errorMessage: 'Not sent: the job was cancelled' }
       if (i.email) return { seq: i.seq, state: 'queued' as const, nextAttemptAt: now }
       // A phone-only invite cannot be looked up: failing it is safer than inviting twice.
       return { seq: i.seq, state: 'failed' as const, errorCode: 'unconfirmed', errorMessage: 'The send was interrupted and the portal cannot confirm a phone invitation; check the person before retrying' }
     })
-    await jobs.settle(job.id, outcomes, now)
     for (const o of outcomes) {
-      if (o.state === 'invited') await ledgerFor(job, inflight.find((i) => i.seq === o.seq)!, o.userId)
+      const item = inflight.find((i) => i.seq === o.seq)!
+      if (o.state === 'invited') await ledgerFor(job, item, { userId: o.userId })
+      if (o.state === 'failed') await ledgerFor(job, item, { failed: { code: o.errorCode, message: o.errorMessage } })
     }
+    await jobs.settle(job.id, outcomes, now)
     log.info({ memberId: job.memberId, jobId: job.id, reconciled: inflight.length }, 'reconciled interrupted items')
   }
 
   async function sendChunk(job: Job, items: JobItem[], caps: { messageText: boolean; phoneInvite: boolean }): Promise<void> {
+    // Pacing waits happen before the rows are marked, so 'sending' means on the wire (see IN_FLIGHT_SETTLE_MS).
+    const byEmail = items.filter((i) => i.email).length
+    if (byEmail > 0) await gateway.pacer.waitForMethod(job.memberId, 'user.add', byEmail)
+    if (byEmail < items.length && caps.phoneInvite) await gateway.pacer.waitForMethod(job.memberId, PHONE_INVITE_METHOD, items.length - byEmail)
     const moved = new Set(await jobs.markSending(job.id, items.map((i) => i.seq), clock.now()))
     const batch = items.filter((i) => moved.has(i.seq))
     if (batch.length === 0) return
@@ -91,15 +120,45 @@ export function createJobRunner(deps: {
     try {
       outcomes = await sendInviteChunk(gateway, job.memberId, batch.map((i) => i.payload as unknown as InvitePayload), caps)
     } catch (e) {
-      // Not knowing what happened is exactly the crash case: leave the items in 'sending' for reconcile.
-      log.warn({ memberId: job.memberId, jobId: job.id, err: e instanceof Error ? e.message : String(e) }, 'chunk failed; reconciling')
-      await reconcile(job)
+      // Not knowing what happened is exactly the crash case: the items stay in 'sending' for reconcile.
+      log.warn({ memberId: job.memberId, jobId: job.id, err: errorText(e) }, 'chunk failed; rows left for reconcile')
       return
     }
+    // A transient failure that may have run on the portal (5xx, dropped answer): ask before queueing it again.
+    const unsure = batch.filter((item, k) => { const o = outcomes[k]!; return o.kind === 'retry' && o.maybeApplied === true && !!item.email })
+    if (unsure.length) {
+      let found: Map<string, { id: number }>
+      try {
+        found = await findUsersByEmail(gateway, job.memberId, unsure.map((i) => i.email!))
+      } catch (e) {
+        // Still unknown: settle what we know and leave these in 'sending' for the next reconcile.
+        log.warn({ memberId: job.memberId, jobId: job.id, err: errorText(e) }, 'could not confirm uncertain sends; left for reconcile')
+        const keep = new Set(unsure.map((i) => i.seq))
+        const known = batch.map((item, k) => [item, outcomes[k]!] as const).filter(([item]) => !keep.has(item.seq))
+        await settleOutcomes(job, known.map(([i]) => i), known.map(([, o]) => o))
+        return
+      }
+      const running = new Set<number>()
+      batch.forEach((item, k) => {
+        const o = outcomes[k]!
+        const u = item.email ? found.get(item.email.toLowerCase()) : undefined
+        if (u && o.kind === 'retry') outcomes[k] = { kind: 'invited', userId: u.id }
+        // Not there yet, but the portal may still be creating it: left 'sending' until reconcile may decide.
+        else if (o.kind === 'retry' && o.mayStillRun === true) running.add(item.seq)
+      })
+      if (running.size) {
+        log.warn({ memberId: job.memberId, jobId: job.id, rows: running.size }, 'no answer from the portal; rows left for reconcile')
+        const known = batch.map((item, k) => [item, outcomes[k]!] as const).filter(([item]) => !running.has(item.seq))
+        await settleOutcomes(job, known.map(([i]) => i), known.map(([, o]) => o))
+        return
+      }
+    }
+    await settleOutcomes(job, batch, outcomes)
+  }
+
+  async function settleOutcomes(job: Job, batch: JobItem[], outcomes: SendOutcome[]): Promise<void> {
     const now = clock.now()
-    await jobs.settle(
-      job.id,
-      batch.map((item, k) => {
+    const settled: ItemOutcome[] = batch.map((item, k) => {
         const o = outcomes[k]!
         switch (o.kind) {
           case 'invited':
@@ -113,22 +172,26 @@ export function createJobRunner(deps: {
               ? { seq: item.seq, state: 'failed' as const, errorCode: o.code, errorMessage: `${o.message} (gave up after ${item.attempts} attempts)` }
               : { seq: item.seq, state: 'queued' as const, errorCode: o.code, errorMessage: o.message, nextAttemptAt: now + INVITE_RETRY_POLICY.delayMs(item.attempts) }
         }
-      }),
-      now,
-    )
+      })
+    // Ledger first, then the item: a crash in between leaves the item 'sending', and its reconcile
+    // records the same (job, seq) again, which the ledger ignores.
     for (const [k, item] of batch.entries()) {
-      const o = outcomes[k]!
-      if (o.kind === 'invited') await ledgerFor(job, item, o.userId)
+      const o = settled[k]!
+      if (o.state === 'invited') await ledgerFor(job, item, { userId: o.userId! })
+      if (o.state === 'failed') await ledgerFor(job, item, { failed: { code: o.errorCode ?? 'failed', message: o.errorMessage ?? '' } })
     }
+    await jobs.settle(job.id, settled, now)
   }
 
   async function runJob(job: Job): Promise<'more' | 'idle'> {
     const portal = await portals.get(job.memberId)
     const caps = { messageText: true, phoneInvite: portal?.capabilities['intranet.invite.inviteusersbyphonenumber'] === true }
-    await reconcile(job)
+    // A look-up that fails leaves its rows in 'sending' for the next round; the other rows need not wait.
+    await reconcile(job).catch((e: unknown) => log.warn({ memberId: job.memberId, jobId: job.id, err: errorText(e) }, 'reconcile failed; rows left for the next round'))
     for (;;) {
+      // Paused or cancelled (meanwhile, or listed only for its rows in flight): nothing more to send.
       const current = await jobs.get(job.memberId, job.id)
-      if (!current || current.status !== 'running') return 'more'
+      if (!current || current.status !== 'running') return 'idle'
       if (!(await leases.acquire(job.memberId, owner, clock.now(), LEASE_TTL_MS))) return 'idle'
       const due = await jobs.due(job.id, clock.now(), CHUNK)
       if (due.length === 0) {
@@ -136,7 +199,7 @@ export function createJobRunner(deps: {
         if (totals.queued === 0 && totals.sending === 0) {
           if (await jobs.setStatus(job.memberId, job.id, ['running'], 'completed')) {
             const done = await jobs.get(job.memberId, job.id)
-            if (done) await deps.onJobFinished?.(done).catch((e) => log.warn({ err: String(e) }, 'job-finished hook failed'))
+            if (done) await deps.onJobFinished?.(done).catch((e: unknown) => log.warn({ err: errorText(e) }, 'job-finished hook failed'))
           }
           return 'more'
         }
@@ -146,7 +209,29 @@ export function createJobRunner(deps: {
     }
   }
 
+  /** Renews the portal's lease every LEASE_RENEW_MS until the returned stop is awaited (which then may release it). */
+  function holdLease(memberId: string): () => Promise<void> {
+    let held = true
+    let wake!: () => void
+    const stopped = new Promise<void>((resolve) => (wake = resolve))
+    const renewing = (async () => {
+      for (;;) {
+        await Promise.race([clock.sleep(LEASE_RENEW_MS), stopped])
+        if (!held) return
+        const ok = await leases.acquire(memberId, owner, clock.now(), LEASE_TTL_MS).catch(() => false)
+        // Lost (another worker took it after ours lapsed): the loop stops before its next chunk.
+        if (!ok) log.warn({ memberId }, 'portal lease lost while working')
+      }
+    })()
+    return async () => {
+      held = false
+      wake()
+      await renewing
+    }
+  }
+
   async function runPortal(memberId: string): Promise<void> {
+    const letGo = holdLease(memberId)
     try {
       for (let rounds = 0; !stopped && rounds < 1000; rounds++) {
         if (!(await leases.acquire(memberId, owner, clock.now(), LEASE_TTL_MS))) return
@@ -157,38 +242,53 @@ export function createJobRunner(deps: {
         if (!progressed) return
       }
     } catch (e) {
-      log.error({ memberId, err: e instanceof Error ? e.message : String(e) }, 'portal worker failed')
+      log.error({ memberId, err: errorText(e) }, 'portal worker failed')
     } finally {
+      await letGo()
       await leases.release(memberId, owner).catch(() => undefined)
     }
   }
 
-  async function tick(): Promise<void> {
+  async function claimPortals(): Promise<void> {
     if (stopped) return
     const candidates = await leases.candidates(clock.now(), MAX_PORTALS_IN_PARALLEL)
     for (const memberId of candidates) {
-      if (active.has(memberId) || active.size >= MAX_PORTALS_IN_PARALLEL) continue
+      if (stopped || active.has(memberId) || active.size >= MAX_PORTALS_IN_PARALLEL) continue
       const p = runPortal(memberId).finally(() => active.delete(memberId))
       active.set(memberId, p)
     }
+  }
+
+  // One look for work at a time; stop() awaits it, so no query outlives the database.
+  let ticking: Promise<void> | undefined
+  function tick(): Promise<void> {
+    ticking ??= claimPortals()
+      .catch((e: unknown) => {
+        if (!stopped) log.error({ err: errorText(e) }, 'job tick failed')
+      })
+      .finally(() => {
+        ticking = undefined
+      })
+    return ticking
   }
 
   return {
     owner,
     start(): void {
       stopped = false
-      timer = setInterval(() => void tick().catch((e) => log.error({ err: String(e) }, 'job tick failed')), POLL_MS)
+      timer = setInterval(() => void tick(), POLL_MS)
       timer.unref()
       void tick()
     },
     /** Nudge after a job was created or resumed. */
     kick(): void {
-      void tick().catch(() => undefined)
+      void tick()
     },
     /** Stop taking work; finish the chunk in hand; leases are released so another instance takes over. */
     async stop(): Promise<void> {
       stopped = true
       if (timer) clearInterval(timer)
+      await ticking
       await Promise.allSettled([...active.values()])
     },
     /** Tests: wait until no portal has runnable work in this instance. */

@@ -14,7 +14,7 @@
  * - Nothing is reported 'invited' without the user id the portal returned.
  */
 import type { CallParams, DetailedBatch, PortalGateway } from '../portals/portal-gateway.js'
-import { AppError, PortalApiError } from '../shared/errors.js'
+import { AppError, PortalApiError, errorText } from '../shared/errors.js'
 import { findUsersByEmail } from './reconcile.js'
 
 export interface InvitePayload {
@@ -32,8 +32,10 @@ export type SendOutcome =
   /**
    * Transient. `maybeApplied`: the request may have reached the portal and run (timeout, dropped connection,
    * 5xx): reconcile (findUsersByEmail) before sending again, or a re-send reports 'already_exists'.
+   * `mayStillRun`: no answer came back at all (timeout, dropped or reset connection), so the portal may still
+   * be working through the batch; a look-up now can miss rows it has yet to create.
    */
-  | { kind: 'retry'; code: string; message: string; maybeApplied?: boolean }
+  | { kind: 'retry'; code: string; message: string; maybeApplied?: boolean; mayStillRun?: boolean }
 
 export interface InviteCaps {
   /** user.add accepts MESSAGE_TEXT. */
@@ -248,15 +250,20 @@ function classifySystemError(code: string, text: string): SendOutcome {
   return { kind: 'failed', code, message: text || code }
 }
 
+/** System errors that come in the portal's own error envelope: it answered, so it is done with the request. */
+const ANSWERED_FAILURES = new Set(['INTERNAL_SERVER_ERROR', 'ERROR_UNEXPECTED_ANSWER'])
+
 /** The whole batch request failed: every row is retried, none can have a final state. */
 function wholeRequestFailure(e: unknown): SendOutcome {
   if (e instanceof PortalApiError) {
     const refused = REFUSED_BEFORE_RUNNING.has(e.apiCode) || e.httpStatus === 401 || e.httpStatus === 403 || e.httpStatus === 429 || e.httpStatus === 503
-    return { kind: 'retry', code: e.apiCode, message: e.message, ...(refused ? {} : { maybeApplied: true }) }
+    if (refused) return { kind: 'retry', code: e.apiCode, message: e.message }
+    const answered = e.httpStatus >= 500 && ANSWERED_FAILURES.has(e.apiCode)
+    return { kind: 'retry', code: e.apiCode, message: e.message, maybeApplied: true, ...(answered ? {} : { mayStillRun: true }) }
   }
   if (e instanceof AppError) {
     // Our side (not installed, needs reinstall, refresh failed): nothing reached the portal's user.add.
     return { kind: 'retry', code: e.code, message: e.message }
   }
-  return { kind: 'retry', code: 'UNKNOWN', message: e instanceof Error ? e.message : String(e), maybeApplied: true }
+  return { kind: 'retry', code: 'UNKNOWN', message: errorText(e), maybeApplied: true, mayStillRun: true }
 }

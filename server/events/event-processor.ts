@@ -1,3 +1,4 @@
+import { errorText } from '../shared/errors.js'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '../shared/logger.js'
 import type { EventInbox, InboxItem } from '../storage/event-inbox.js'
@@ -37,8 +38,8 @@ export function createEventProcessor(deps: {
     } catch (e) {
       const attempts = item.attempts + 1
       const retryAt = attempts >= MAX_ATTEMPTS ? null : now() + Math.min(300_000, 1_000 * 2 ** attempts)
-      deps.log.warn({ event: item.event, memberId: item.memberId, attempts, err: e instanceof Error ? e.message : String(e) }, 'event handler failed')
-      await deps.inbox.fail(item.id, owner, e instanceof Error ? e.message : String(e), retryAt).catch(() => undefined)
+      deps.log.warn({ event: item.event, memberId: item.memberId, attempts, err: errorText(e) }, 'event handler failed')
+      await deps.inbox.fail(item.id, owner, errorText(e), retryAt).catch(() => undefined)
     }
   }
 
@@ -60,7 +61,7 @@ export function createEventProcessor(deps: {
       return
     }
     running = drain()
-      .catch((e) => deps.log.error({ err: e instanceof Error ? e.message : String(e) }, 'event inbox drain failed'))
+      .catch((e) => deps.log.error({ err: errorText(e) }, 'event inbox drain failed'))
       .finally(() => {
         running = undefined
       })

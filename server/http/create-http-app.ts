@@ -1,4 +1,4 @@
-import express, { type Express } from 'express'
+import express, { type Express, type Router } from 'express'
 import path from 'node:path'
 import type { AppDatabase } from '../storage/database.js'
 import type { Logger } from '../shared/logger.js'
@@ -12,7 +12,11 @@ import type { PortalVerification } from '../trust/portal-verification.js'
 import { errorHandler } from './error-handler.js'
 import { iframeRoutes } from './iframe-routes.js'
 import { portalCallbackRoutes, type RobotHandler } from './portal-callback-routes.js'
-import { portalApi } from './api/portal-api.js'
+import { portalApi, sessionApi } from './api/portal-api.js'
+import { requireSession } from './api/require-session.js'
+import type { JobStore } from '../storage/job-store.js'
+import type { LedgerStore } from '../storage/ledger-store.js'
+import type { PeopleNames } from '../invites/people-names.js'
 import { createPageRenderer } from './render-page.js'
 
 export interface HttpDeps {
@@ -26,6 +30,11 @@ export interface HttpDeps {
   install: InstallService
   intake: EventIntake
   robots: Record<string, RobotHandler>
+  /** Capability routers under /api, each behind a verified app session. */
+  api: Router[]
+  ledger: LedgerStore
+  jobs: JobStore
+  names: PeopleNames
 }
 
 /** Transport only: parse, verify (through Trust), hand over, answer. No listen() here: tests mount it. */
@@ -64,7 +73,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   const render = createPageRenderer(deps.clientDist)
   app.use(form, iframeRoutes({ ...deps, render }))
   app.use(form, portalCallbackRoutes({ intake: deps.intake, verification: deps.verification, robots: deps.robots }))
-  app.use('/api', json, portalApi(deps))
+  app.use('/api', json, sessionApi(deps), requireSession(deps.sessions), portalApi(deps), ...deps.api)
   app.use('/api', (req) => {
     throw new NotFoundError('not_found', `No API route ${req.method} ${req.path}`)
   })

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express'
-import { AppError } from '../shared/errors.js'
+import { AppError, errorText } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import type { InstallService } from '../install/install-service.js'
 import type { PortalStore } from '../storage/portal-store.js'
@@ -36,7 +36,7 @@ export function iframeRoutes(deps: {
       else deps.log.error({ code: e.code, msg: e.message }, 'iframe request failed')
       return e
     }
-    deps.log.error({ err: e instanceof Error ? e.message : String(e) }, 'iframe request failed')
+    deps.log.error({ err: errorText(e) }, 'iframe request failed')
     return new AppError('internal_error', 'Something went wrong on our side; it has been logged', 500)
   }
 

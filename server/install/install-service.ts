@@ -1,5 +1,5 @@
 import { MANIFEST, type Manifest } from '../../install/manifest.js'
-import { TrustError } from '../shared/errors.js'
+import { TrustError, errorText } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import type { PortalGateway } from '../portals/portal-gateway.js'
 import type { AuditLog } from '../storage/audit-log.js'
@@ -140,5 +140,5 @@ export function createInstallService(deps: {
 export type InstallService = ReturnType<typeof createInstallService>
 
 function errMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
+  return errorText(e)
 }

@@ -37,8 +37,9 @@ export function createDirectorySync(deps: { gateway: PortalGateway; directory: D
   const { gateway, directory } = deps
   const now = deps.now ?? Date.now
 
-  async function readUsersAfter(memberId: string, afterId: number): Promise<{ users: DirectoryUser[]; requests: number }> {
-    const users: DirectoryUser[] = []
+  /** Stores each batch's users as it comes, so a 20,000-user portal is never held in memory at once. */
+  async function readUsersAfter(memberId: string, afterId: number): Promise<{ users: number; requests: number }> {
+    let users = 0
     let requests = 0
     let cursor = afterId
     for (;;) {
@@ -50,18 +51,21 @@ export function createDirectorySync(deps: { gateway: PortalGateway; directory: D
       const out = await gateway.batch(memberId, calls)
       requests++
       let done = false
+      const batch: DirectoryUser[] = []
       for (let p = 0; p < PAGES_PER_BATCH && !done; p++) {
         const o = out[`p${p}`]
         if (!o || !o.ok) throw new Error(`user.get failed while syncing the directory: ${o && !o.ok ? o.code : 'no answer'}`)
         const page = Array.isArray(o.result) ? (o.result as ApiUser[]) : []
         for (const u of page) {
           const d = toDirectoryUser(u, now())
-          if (d && d.id > cursor) users.push(d)
+          if (d && d.id > cursor) batch.push(d)
         }
         const last = page.at(-1)
         if (page.length < PAGE || !last) done = true
         else cursor = Number(last.ID)
       }
+      await directory.upsertUsers(memberId, batch)
+      users += batch.length
       if (done) break
     }
     return { users, requests }
@@ -90,11 +94,10 @@ export function createDirectorySync(deps: { gateway: PortalGateway; directory: D
       const full = opts.forceFull || !state.fullSyncAt || now() - state.fullSyncAt > FULL_SYNC_EVERY_MS
       const afterId = full ? 0 : await directory.maxUserId(memberId)
       const { users, requests } = await readUsersAfter(memberId, afterId)
-      await directory.upsertUsers(memberId, users)
       const structureRequests = await syncStructure(memberId)
       const at = now()
       await directory.setSyncState(memberId, full ? { usersSyncedAt: at, fullSyncAt: at, structureSyncedAt: at } : { usersSyncedAt: at, structureSyncedAt: at })
-      return { mode: full ? 'full' : 'incremental', users: users.length, requests: requests + structureRequests }
+      return { mode: full ? 'full' : 'incremental', users, requests: requests + structureRequests }
     },
     /** ONUSERADD: the event's data is enough to add the person to the cache without a REST call. */
     async noteUserAdded(memberId: string, data: Record<string, unknown>): Promise<void> {

@@ -105,6 +105,11 @@ export function existingState(u: DirectoryUser): ExistingState {
  * the directory snapshot — so it costs no REST calls per row.
  */
 export function checkRows(rows: NormalizedRow[], ctx: DryRunContext, excluded: ReadonlySet<number>): DryRunRow[] {
+  return rows.map(rowChecker(ctx, excluded))
+}
+
+/** One row's check, with the per-run indexes (departments, groups) built once. */
+export function rowChecker(ctx: DryRunContext, excluded: ReadonlySet<number>): (r: NormalizedRow) => DryRunRow {
   const deps = departmentIndex(ctx.departments)
   const groupsById = new Map(ctx.groups.map((g) => [g.id, g]))
   const groupsByName = new Map<string, GroupInfo[]>()
@@ -113,11 +118,10 @@ export function checkRows(rows: NormalizedRow[], ctx: DryRunContext, excluded: R
     groupsByName.set(k, [...(groupsByName.get(k) ?? []), g])
   }
 
-  return rows.map((r) => {
+  return (r) => {
     const issues: DryRunIssue[] = r.issues.map((i) => ({ ...i }))
     const err = (field: string, code: DryRunIssue['code'], message: string, suggestions?: string[]) =>
       issues.push({ field, code, message, severity: 'error', ...(suggestions?.length ? { suggestions } : {}) })
-    const warn = (field: string, code: DryRunIssue['code'], message: string) => issues.push({ field, code, message, severity: 'warning' })
 
     let department: DryRunRow['department'] = null
     if (r.department?.kind === 'id') {
@@ -157,12 +161,8 @@ export function checkRows(rows: NormalizedRow[], ctx: DryRunContext, excluded: R
       err('phone', 'phone_invite_unavailable', 'This portal does not offer invitations by phone through REST; add an e-mail')
     }
 
-    const match = (r.email ? ctx.existingByEmail.get(r.email.toLowerCase()) : undefined) ?? (r.phone ? ctx.existingByPhone.get(r.phone) : undefined)
-    const existing = match ? { userId: match.id, state: existingState(match) } : null
-    if (existing) {
-      const what = { active: 'is already an active user', invited: 'was already invited and has not accepted yet', dismissed: 'is a dismissed user', extranet: 'is already an extranet user' }[existing.state]
-      warn(r.email ? 'email' : 'phone', 'already_exists', `This person ${what} (ID ${existing.userId}); the row will be skipped`)
-    }
+    const existing = existingOf(r.email, r.phone, ctx.existingByEmail, ctx.existingByPhone)
+    if (existing) issues.push(existingIssue(existing, r.email !== null))
 
     const status: DryRunRow['status'] = excluded.has(r.rowNumber)
       ? 'excluded'
@@ -175,7 +175,30 @@ export function checkRows(rows: NormalizedRow[], ctx: DryRunContext, excluded: R
       rowNumber: r.rowNumber, status, email: r.email, phone: r.phone, name: r.name, lastName: r.lastName, position: r.position,
       department, groups, lang: r.language ?? ctx.defaultLang, issues, existing,
     }
-  })
+  }
+}
+
+function existingOf(email: string | null, phone: string | null, byEmail: Map<string, DirectoryUser>, byPhone: Map<string, DirectoryUser>): DryRunRow['existing'] {
+  const match = (email ? byEmail.get(email.toLowerCase()) : undefined) ?? (phone ? byPhone.get(phone) : undefined)
+  return match ? { userId: match.id, state: existingState(match) } : null
+}
+
+function existingIssue(existing: NonNullable<DryRunRow['existing']>, byEmail: boolean): DryRunIssue {
+  const what = { active: 'is already an active user', invited: 'was already invited and has not accepted yet', dismissed: 'is a dismissed user', extranet: 'is already an extranet user' }[existing.state]
+  return { field: byEmail ? 'email' : 'phone', code: 'already_exists', message: `This person ${what} (ID ${existing.userId}); the row will be skipped`, severity: 'warning' }
+}
+
+/**
+ * The directory part of the check, for rows checked with empty `existingByEmail`/`existingByPhone`: the same
+ * row checkRows would give with the matches (the warning comes last, a ready row becomes a warning).
+ * Lets a caller check rows as it reads them and look the directory up once for all of them afterwards.
+ */
+export function markExisting(row: DryRunRow, byEmail: Map<string, DirectoryUser>, byPhone: Map<string, DirectoryUser>): void {
+  const existing = existingOf(row.email, row.phone, byEmail, byPhone)
+  if (!existing) return
+  row.existing = existing
+  row.issues.push(existingIssue(existing, row.email !== null))
+  if (row.status === 'ready') row.status = 'warning'
 }
 
 export function summarize(rows: DryRunRow[]): DryRunSummary {

@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs'
 
 type Cell = string | number | null | undefined
 
@@ -18,10 +17,13 @@ export function toCsv(header: string[], rows: Cell[][]): string {
 }
 
 export async function toXlsx(sheetName: string, header: string[], rows: Cell[][]): Promise<Buffer> {
+  // Loaded on the first XLSX export: exceljs is tens of MB of heap that most servers never need.
+  const { default: ExcelJS } = await import('exceljs')
   const wb = new ExcelJS.Workbook()
   const ws = wb.addWorksheet(sheetName.slice(0, 31))
   ws.addRow(header).font = { bold: true }
-  for (const r of rows) ws.addRow(r.map(neutralize))
+  // Numbers stay numbers (no "number stored as text"); text is neutralised as in the CSV.
+  for (const r of rows) ws.addRow(r.map((c) => (typeof c === 'number' ? c : neutralize(c))))
   ws.columns.forEach((c) => {
     c.width = 20
   })

@@ -1,15 +1,16 @@
 import { AppError, InputError, NotFoundError } from '../shared/errors.js'
 import type { JobRunner } from '../engine/job-runner.js'
+import type { InvitationLifecycle } from '../ledger/invitation-lifecycle.js'
 import type { JobItemPayload } from '../engine/job-runner.js'
-import type { DirectoryStore } from '../storage/directory-store.js'
+import type { DirectoryStore, DirectoryUser } from '../storage/directory-store.js'
 import type { ImportRecord, ImportStore, RowEdit, DryRunSettings } from '../storage/import-store.js'
 import type { JobStore, NewJobItem } from '../storage/job-store.js'
 import type { PortalStore } from '../storage/portal-store.js'
 import type { InviteTemplate, TemplateStore } from '../storage/template-store.js'
-import { checkRows, summarize, type DryRunRow, type DryRunSummary } from './dry-run.js'
+import { checkRows, markExisting, rowChecker, summarize, type DryRunRow, type DryRunSummary } from './dry-run.js'
 import type { DirectorySync } from './directory-sync.js'
 import {
-  normalizeEmail, normalizePhone, normalizeRows, validateMapping,
+  eachNormalizedRow, normalizeEmail, normalizePhone, normalizeRows, validateMapping,
   type ColumnMapping, type NormalizedRow,
 } from './import/index.js'
 import { parseDepartment, parseGroups } from './import/field-values.js'
@@ -51,6 +52,8 @@ export function createInviteService(deps: {
   jobs: JobStore
   portals: PortalStore
   runner: Pick<JobRunner, 'kick'>
+  /** After a sync: invitations whose person has logged in meanwhile are accepted. */
+  lifecycle: Pick<InvitationLifecycle, 'acceptSeenInDirectory'>
   now?: () => number
 }) {
   const now = deps.now ?? Date.now
@@ -71,50 +74,98 @@ export function createInviteService(deps: {
     return r
   }
 
-  function applyEdits(rows: NormalizedRow[], edits: Record<string, RowEdit>): NormalizedRow[] {
-    return rows.map((row) => {
-      const e = edits[String(row.rowNumber)]
-      if (!e) return row
-      const next: NormalizedRow = { ...row, issues: row.issues.filter((i) => !['email', 'phone', 'department', 'groups', 'contact'].includes(i.field) && i.code !== 'missing_contact') }
-      if (e.name !== undefined) next.name = e.name.trim() || null
-      if (e.lastName !== undefined) next.lastName = e.lastName.trim() || null
-      if (e.position !== undefined) next.position = e.position.trim() || null
-      if (e.email !== undefined) {
-        const v = e.email.trim()
-        const r = v ? normalizeEmail(v) : null
-        next.email = r?.ok ? r.value : null
-        if (r && !r.ok) next.issues.push({ field: 'email', code: 'invalid_email', message: r.reason, severity: 'error', value: v })
-      } else if (row.issues.some((i) => i.field === 'email')) next.issues.push(...row.issues.filter((i) => i.field === 'email'))
-      if (e.phone !== undefined) {
-        const v = e.phone.trim()
-        const r = v ? normalizePhone(v) : null
-        next.phone = r?.ok ? r.value : null
-        if (r && !r.ok) next.issues.push({ field: 'phone', code: 'invalid_phone', message: r.reason, severity: 'error', value: v })
-      } else if (row.issues.some((i) => i.field === 'phone')) next.issues.push(...row.issues.filter((i) => i.field === 'phone'))
-      if (e.department !== undefined) next.department = e.department.trim() ? parseDepartment(e.department) : null
-      if (e.groups !== undefined) next.groups = parseGroups(e.groups).groups
-      if (!next.email && !next.phone) next.issues.push({ field: 'email', code: 'missing_contact', message: 'The row has neither an e-mail nor a phone number', severity: 'error' })
-      return next
-    })
+  /**
+   * Gives a loaded record its rows. A file's rows are not stored (only its bytes, which a reparse needs anyway):
+   * they are read again from the bytes with what was detected, which gives the same rows and costs far less
+   * memory than a second, JSON copy of 50,000 rows going through the database. Records stored with their
+   * rows (pastes, and files from before) are used as they are.
+   */
+  async function fillRows(r: ImportRecord): Promise<void> {
+    if (r.rows.length > 0 || !r.original) return
+    const bytes = Buffer.from(r.original, 'base64')
+    r.original = null
+    r.rows = (await readImport({ kind: 'file', bytes, fileName: r.fileName }, overridesOf(r.detected))).rows
   }
 
-  async function evaluate(memberId: string, r: ImportRecord, s: DryRunSettings): Promise<{ rows: DryRunRow[]; normalized: NormalizedRow[] }> {
-    const normalized = applyEdits(normalizeRows(r.rows, s.mapping as ColumnMapping, s.headerRow), r.edits)
-    const emails = normalized.map((x) => x.email).filter((e): e is string => !!e)
-    const phones = normalized.map((x) => x.phone).filter((p): p is string => !!p)
+  /** Replaces edited rows in place: the list is ours, and a copy of 50,000 rows for a few edits is waste. */
+  function applyEdits(rows: NormalizedRow[], edits: Record<string, RowEdit>): NormalizedRow[] {
+    if (Object.keys(edits).length === 0) return rows
+    for (let k = 0; k < rows.length; k++) rows[k] = editedRow(rows[k]!, edits)
+    return rows
+  }
+
+  function editedRow(row: NormalizedRow, edits: Record<string, RowEdit>): NormalizedRow {
+    const e = edits[String(row.rowNumber)]
+    if (!e) return row
+    const next: NormalizedRow = { ...row, issues: row.issues.filter((i) => !['email', 'phone', 'department', 'groups', 'contact'].includes(i.field) && i.code !== 'missing_contact') }
+    if (e.name !== undefined) next.name = e.name.trim() || null
+    if (e.lastName !== undefined) next.lastName = e.lastName.trim() || null
+    if (e.position !== undefined) next.position = e.position.trim() || null
+    if (e.email !== undefined) {
+      const v = e.email.trim()
+      const r = v ? normalizeEmail(v) : null
+      next.email = r?.ok ? r.value : null
+      if (r && !r.ok) next.issues.push({ field: 'email', code: 'invalid_email', message: r.reason, severity: 'error', value: v })
+    } else if (row.issues.some((i) => i.field === 'email')) next.issues.push(...row.issues.filter((i) => i.field === 'email'))
+    if (e.phone !== undefined) {
+      const v = e.phone.trim()
+      const r = v ? normalizePhone(v) : null
+      next.phone = r?.ok ? r.value : null
+      if (r && !r.ok) next.issues.push({ field: 'phone', code: 'invalid_phone', message: r.reason, severity: 'error', value: v })
+    } else if (row.issues.some((i) => i.field === 'phone')) next.issues.push(...row.issues.filter((i) => i.field === 'phone'))
+    if (e.department !== undefined) next.department = e.department.trim() ? parseDepartment(e.department) : null
+    if (e.groups !== undefined) next.groups = parseGroups(e.groups).groups
+    if (!next.email && !next.phone) next.issues.push({ field: 'email', code: 'missing_contact', message: 'The row has neither an e-mail nor a phone number', severity: 'error' })
+    return next
+  }
+
+  /**
+   * Checks a freshly loaded record. It takes the record's rows and original bytes (they are emptied once
+   * normalised): at 50,000 rows, the parsed cells, the normalised rows and the checked rows together are
+   * most of a dry run's peak memory, so no two of them live longer than the step between them.
+   */
+  async function evaluate(memberId: string, r: ImportRecord, s: DryRunSettings): Promise<{ rows: DryRunRow[] }>
+  async function evaluate(memberId: string, r: ImportRecord, s: DryRunSettings, keepNormalized: true): Promise<{ rows: DryRunRow[]; normalized: NormalizedRow[] }>
+  async function evaluate(memberId: string, r: ImportRecord, s: DryRunSettings, keepNormalized = false): Promise<{ rows: DryRunRow[]; normalized?: NormalizedRow[] }> {
+    await fillRows(r)
     const portal = await deps.portals.get(memberId)
-    const [byEmail, byPhone, departments, groups] = await Promise.all([
-      deps.directory.usersByEmails(memberId, emails),
-      deps.directory.usersByPhones(memberId, phones),
-      deps.directory.departments(memberId),
-      deps.directory.groups(memberId),
-    ])
-    const rows = checkRows(normalized, {
+    const [departments, groups] = await Promise.all([deps.directory.departments(memberId), deps.directory.groups(memberId)])
+    const ctx = {
       kind: s.kind, defaultDepartmentId: s.departmentId, defaultGroupIds: s.groupIds, defaultLang: s.lang,
-      departments, groups, existingByEmail: byEmail, existingByPhone: byPhone,
+      departments, groups, existingByEmail: new Map<string, DirectoryUser>(), existingByPhone: new Map<string, DirectoryUser>(),
       phoneInvite: portal?.capabilities['intranet.invite.inviteusersbyphonenumber'] === true,
-    }, new Set(r.excluded))
-    return { rows, normalized }
+    }
+    const excluded = new Set(r.excluded)
+    const cells: Array<string[] | null> = r.rows
+    r.rows = []
+    r.original = null
+    if (keepNormalized) {
+      const normalized = applyEdits(normalizeRows(cells as string[][], s.mapping as ColumnMapping, s.headerRow), r.edits)
+      cells.length = 0
+      await lookUpExisting(memberId, normalized, ctx)
+      return { rows: checkRows(normalized, ctx, excluded), normalized }
+    }
+    // Each row is read, normalised and checked in one go, so the file's cells, the normalised rows and the
+    // checked rows are never all held at once; the directory is asked once, afterwards, for all rows.
+    const check = rowChecker(ctx, excluded)
+    const rows: DryRunRow[] = []
+    for (const n of eachNormalizedRow(cells, s.mapping as ColumnMapping, s.headerRow, { release: true })) rows.push(check(editedRow(n, r.edits)))
+    cells.length = 0
+    const found = await lookUpExisting(memberId, rows, ctx)
+    for (const row of rows) markExisting(row, found.existingByEmail, found.existingByPhone)
+    return { rows }
+  }
+
+  /** Directory users with the rows' e-mails and phones, put into `ctx`. */
+  async function lookUpExisting<C extends { existingByEmail: Map<string, DirectoryUser>; existingByPhone: Map<string, DirectoryUser> }>(
+    memberId: string, rows: Array<{ email: string | null; phone: string | null }>, ctx: C,
+  ): Promise<C> {
+    const emails = rows.map((x) => x.email).filter((e): e is string => !!e)
+    const phones = rows.map((x) => x.phone).filter((p): p is string => !!p)
+    const [byEmail, byPhone] = await Promise.all([deps.directory.usersByEmails(memberId, emails), deps.directory.usersByPhones(memberId, phones)])
+    ctx.existingByEmail = byEmail
+    ctx.existingByPhone = byPhone
+    return ctx
   }
 
   async function dryRunView(memberId: string, r: ImportRecord, s: DryRunSettings): Promise<DryRunView> {
@@ -128,15 +179,26 @@ export function createInviteService(deps: {
     }
   }
 
+  async function syncDirectory(memberId: string, forceFull: boolean): Promise<void> {
+    const report = await deps.directorySync.sync(memberId, { forceFull })
+    if (report.mode === 'full') await deps.lifecycle.acceptSeenInDirectory(memberId)
+  }
+
   return {
+    syncDirectory,
+
     async createImport(memberId: string, userId: number, input: Parameters<typeof readImport>[0]): Promise<ImportView> {
       const parsed = await readImport(input)
+      const bytes = input.kind === 'file' ? input.bytes : null
+      // Created without its rows, which are then written on their own: create() answers with the record read
+      // back, and reading 50,000 rows back (their JSON text and a second parsed copy) only to show 20 of
+      // them is tens of MB at the upload's peak. The id is not known to anyone before this returns.
       const r = await deps.imports.create({
         memberId, createdBy: userId, source: parsed.source, fileName: parsed.fileName,
-        original: input.kind === 'file' ? Buffer.from(input.bytes).toString('base64') : null,
-        detected: parsed.detected, rows: parsed.rows, headerRow: parsed.headerRow, mapping: parsed.mapping, problems: parsed.problems,
+        original: bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : null,
+        detected: parsed.detected, rows: bytes ? [] : parsed.rows, headerRow: parsed.headerRow, mapping: parsed.mapping, problems: parsed.problems,
       }, IMPORT_TTL_MS, now())
-      return view(r)
+      return view({ ...r, original: null, rows: parsed.rows })
     },
 
     async reparse(memberId: string, id: string, overrides: ImportOverrides): Promise<ImportView> {
@@ -144,22 +206,29 @@ export function createInviteService(deps: {
       if (!r.original) throw new InputError('not_a_file', 'A pasted list has nothing to re-read')
       const parsed = await readImport({ kind: 'file', bytes: Buffer.from(r.original, 'base64'), fileName: r.fileName }, overrides)
       await deps.imports.update(memberId, id, {
-        detected: parsed.detected, rows: parsed.rows, headerRow: parsed.headerRow, mapping: parsed.mapping, problems: parsed.problems, settings: null, edits: {}, excluded: [],
+        detected: parsed.detected, rows: [], headerRow: parsed.headerRow, mapping: parsed.mapping, problems: parsed.problems, settings: null, edits: {}, excluded: [],
       })
-      return view(await load(memberId, id))
+      return view({ ...r, detected: parsed.detected, rows: parsed.rows, headerRow: parsed.headerRow, mapping: parsed.mapping, problems: parsed.problems, original: null, settings: null, edits: {}, excluded: [] })
     },
 
     async dryRun(memberId: string, id: string, input: DryRunSettings): Promise<DryRunView> {
       const r = await load(memberId, id)
-      const columns = Math.max(0, ...r.rows.map((x) => x.length))
+      await fillRows(r)
+      let columns = 0
+      for (const x of r.rows) columns = Math.max(columns, x.length)
       const v = validateMapping(input.mapping, columns)
       if (!v.ok) throw new InputError('invalid_mapping', v.problems.map((p) => p.message).join('; '), v.problems)
-      if (input.templateId && !(await deps.templates.get(memberId, input.templateId))) throw new InputError('unknown_template', 'The chosen template does not exist')
+      // An archived template was deleted by its author: it stays readable for sent invitations, not for new ones.
+      const template = input.templateId ? await deps.templates.get(memberId, input.templateId) : undefined
+      if (input.templateId && (!template || template.archived)) throw new InputError('unknown_template', 'The chosen template does not exist')
       // Fresh enough to trust: new users since the last pass cost one request (see DirectorySync).
-      await deps.directorySync.sync(memberId)
+      await syncDirectory(memberId, false)
       const settings: DryRunSettings = { ...input, mapping: v.mapping }
       await deps.imports.update(memberId, id, { settings, mapping: v.mapping, headerRow: input.headerRow })
-      return dryRunView(memberId, { ...r, mapping: v.mapping, headerRow: input.headerRow }, settings)
+      // The loaded record is handed over whole (not copied): evaluate() empties its rows once normalised.
+      r.mapping = v.mapping
+      r.headerRow = input.headerRow
+      return dryRunView(memberId, r, settings)
     },
 
     async editRow(memberId: string, id: string, rowNumber: number, edit: RowEdit & { excluded?: boolean }): Promise<{ row: DryRunRow; summary: DryRunSummary }> {
@@ -171,11 +240,13 @@ export function createInviteService(deps: {
       const ex = new Set(r.excluded)
       if (excluded === true) ex.add(rowNumber)
       if (excluded === false) ex.delete(rowNumber)
-      const next = { ...r, edits, excluded: [...ex] }
-      await deps.imports.update(memberId, id, { edits, excluded: next.excluded })
-      const { rows } = await evaluate(memberId, next, r.settings)
+      r.edits = edits
+      r.excluded = [...ex]
+      const { rows } = await evaluate(memberId, r, r.settings)
       const row = rows.find((x) => x.rowNumber === rowNumber)
+      // Checked before saving: an edit of a row the file does not have must not linger in the import.
       if (!row) throw new NotFoundError('row_not_found', `There is no row ${rowNumber} in this file`)
+      await deps.imports.update(memberId, id, { edits, excluded: r.excluded })
       return { row, summary: summarize(rows) }
     },
 
@@ -191,7 +262,7 @@ export function createInviteService(deps: {
       if (!r.settings) throw new AppError('dry_run_required', 'Run the check before sending', 409)
       if (r.jobId && !r.jobId.startsWith('pending:')) return { jobId: r.jobId }
       const s = r.settings
-      const { rows, normalized } = await evaluate(memberId, r, s)
+      const { rows, normalized } = await evaluate(memberId, r, s, true)
       const errors = rows.filter((x) => x.status === 'error')
       if (errors.length) throw new AppError('has_errors', `${errors.length} rows still have errors: fix or exclude them`, 409)
       const template = s.templateId ? await deps.templates.get(memberId, s.templateId) : undefined
@@ -222,9 +293,20 @@ export function createInviteService(deps: {
 
 export type InviteService = ReturnType<typeof createInviteService>
 
+/** What was detected at upload, as overrides: reading the bytes again with them gives the same rows. */
+function overridesOf(detected: Record<string, unknown>): ImportOverrides {
+  const o: ImportOverrides = {}
+  if (detected.encoding === 'utf-8' || detected.encoding === 'windows-1251') o.encoding = detected.encoding
+  if (detected.delimiter === ',' || detected.delimiter === ';' || detected.delimiter === '\t') o.delimiter = detected.delimiter
+  if (typeof detected.sheet === 'string') o.sheet = detected.sheet
+  return o
+}
+
 function itemFor(row: DryRunRow, n: NormalizedRow, s: DryRunSettings, template: InviteTemplate | undefined, ctx: { inviter: string; portal: string }): NewJobItem {
-  if (row.status === 'excluded') return { email: row.email, phone: row.phone, payload: {}, state: 'skipped', errorCode: 'excluded', errorMessage: 'Excluded in the dry run' }
-  if (row.existing) return { email: row.email, phone: row.phone, payload: {}, state: 'skipped', errorCode: 'already_exists', errorMessage: `Already in the portal (user ${row.existing.userId}, ${row.existing.state})` }
+  const ledger: JobItemPayload['ledger'] = { name: n.name, lastName: n.lastName, kind: s.kind, departmentId: row.department?.id ?? null, groupIds: row.groups.map((g) => g.id) }
+  // Skipped rows keep the person's name too, so the results file says who each row was.
+  if (row.status === 'excluded') return { email: row.email, phone: row.phone, payload: { ledger }, state: 'skipped', errorCode: 'excluded', errorMessage: 'Excluded in the dry run' }
+  if (row.existing) return { email: row.email, phone: row.phone, payload: { ledger }, state: 'skipped', errorCode: 'already_exists', errorMessage: `Already in the portal (user ${row.existing.userId}, ${row.existing.state})` }
   const fields: Record<string, unknown> = {}
   if (n.name) fields.NAME = n.name
   if (n.lastName) fields.LAST_NAME = n.lastName
@@ -244,9 +326,6 @@ function itemFor(row: DryRunRow, n: NormalizedRow, s: DryRunSettings, template: 
         groups: row.groups.map((g) => g.name).join(', '), inviter: ctx.inviter, portal: ctx.portal,
       })
     : null
-  const payload: JobItemPayload = {
-    email: row.email, phone: row.phone, fields, messageText,
-    ledger: { name: n.name, lastName: n.lastName, kind: s.kind, departmentId: row.department?.id ?? null, groupIds: row.groups.map((g) => g.id) },
-  }
+  const payload: JobItemPayload = { email: row.email, phone: row.phone, fields, messageText, ledger }
   return { email: row.email, phone: row.phone, payload: payload as unknown as Record<string, unknown> }
 }

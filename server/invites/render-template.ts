@@ -26,7 +26,8 @@ export function renderTemplate(text: string, values: TemplateValues): string {
 /** Unknown {placeholders} in a template: shown to the author before saving. */
 export function unknownVariables(text: string): string[] {
   const found = new Set<string>()
-  for (const m of text.matchAll(/\{(\w+)\}/g)) if (!(TEMPLATE_VARIABLES as readonly string[]).includes(m[1]!)) found.add(m[1]!)
+  // Any letters, not just ASCII: a Russian author's {имя} is a typo to show, not text to send as typed.
+  for (const m of text.matchAll(/\{([\p{L}\p{N}_]+)\}/gu)) if (!(TEMPLATE_VARIABLES as readonly string[]).includes(m[1]!)) found.add(m[1]!)
   return [...found]
 }
 

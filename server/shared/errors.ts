@@ -52,3 +52,8 @@ export class NeedsReinstallError extends AppError {
     super('needs_reinstall', `Portal ${memberId} needs the app reinstalled: its authorization was revoked`, 409)
   }
 }
+
+/** A thrown value as text for logs and per-row reasons (never carries tokens: our errors do not). */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}

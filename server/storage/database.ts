@@ -104,6 +104,9 @@ function wrap(db: Kysely<Schema>, dialect: Dialect): AppDatabase {
   }
 }
 
+/** invalid_schema_name, undefined_table, undefined_column: what a schema dropped mid-introspection looks like. */
+const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703'])
+
 async function migrate(app: AppDatabase): Promise<void> {
   const migrator = new Migrator({
     db: app.db,
@@ -112,8 +115,12 @@ async function migrate(app: AppDatabase): Promise<void> {
     // to ours, a kysely_migration table in another schema would be taken for this one.
     ...(app.dialect === 'postgres' ? { migrationTableSchema: await currentSchema(app.db) } : {}),
   })
-  const { error, results } = await migrator.migrateToLatest()
-  if (error !== undefined) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest()
+    if (error === undefined) return
+    // Kysely's setup introspects every schema by name; one dropped meanwhile by another process (another
+    // instance's cleanup, a parallel test) answers 3F000, 42P01 or 42703. Nothing of ours was touched: try again.
+    if (attempt < 4 && INTROSPECTION_RACE.has(String((error as { code?: string } | null)?.code))) continue
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'setup'
     throw new Error(`database migration ${failed} failed`, { cause: error })
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { sql, type Insertable, type Kysely, type Selectable } from 'kysely'
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable } from 'kysely'
 import { chunked, IN_LIST_CHUNK, rowsPerInsert } from './batch.js'
 import type { AppDatabase } from './database.js'
 import { parseJsonObject, toJsonText } from './json-column.js'
@@ -111,8 +111,15 @@ export interface JobStore {
   inFlight(jobId: string): Promise<JobItem[]>
   /** failed → queued (attempts kept, errors and nextAttemptAt cleared); returns how many. The job's status is not changed. */
   requeueFailed(memberId: string, jobId: string): Promise<number>
-  /** The portal's jobs with status 'running', oldest first. */
+  /** queued → skipped (errorCode 'cancelled') for a cancelled job, so every row ends terminal; returns how many. Items in 'sending' are left to their send. */
+  skipQueued(memberId: string, jobId: string, errorMessage: string): Promise<number>
+  /**
+   * The portal's jobs a worker has to look at, oldest first: every 'running' job, and paused or cancelled
+   * jobs that still have items in 'sending' (a crash or a lost answer left them; only reconcile settles them).
+   */
   runnable(memberId: string): Promise<Job[]>
+  /** Items that went through a send (attempts > 0) and settled (invited, skipped, failed) at or after sinceMs: the job's recent pace. */
+  settledSince(jobId: string, sinceMs: number): Promise<number>
 }
 
 const INITIAL_STATES: ReadonlySet<ItemState> = new Set(['queued', 'skipped', 'failed'])
@@ -123,6 +130,10 @@ const ITEM_INSERT_COLUMNS = 10
 const MAX_ERROR_MESSAGE = 2_000
 
 type Executor = Kysely<Schema>
+
+/** The job has an item in 'sending' (served by the (job_id, state, seq) index). */
+export const hasInFlight = (eb: ExpressionBuilder<Schema, 'invite_jobs'>) =>
+  eb.exists(eb.selectFrom('invite_job_items').select('invite_job_items.seq').whereRef('invite_job_items.job_id', '=', 'invite_jobs.id').where('invite_job_items.state', '=', 'sending'))
 
 const emptyTotals = (): JobTotals => ({ total: 0, queued: 0, sending: 0, invited: 0, skipped: 0, failed: 0 })
 
@@ -393,12 +404,35 @@ export function createJobStore(app: AppDatabase, clock: () => number = Date.now)
       const rows = await db
         .selectFrom('invite_jobs')
         .selectAll()
-        .where('status', '=', 'running')
         .where('member_id', '=', memberId)
+        .where((eb) => eb.or([eb('status', '=', 'running'), eb.and([eb('status', 'in', ['paused', 'cancelled']), hasInFlight(eb)])]))
         .orderBy('created_at')
         .orderBy('id')
         .execute()
       return withTotals(db, rows)
+    },
+
+    async skipQueued(memberId, jobId, errorMessage) {
+      const result = await db
+        .updateTable('invite_job_items')
+        .set({ state: 'skipped', error_code: 'cancelled', error_message: errorMessage.slice(0, MAX_ERROR_MESSAGE), next_attempt_at: null, updated_at: clock() })
+        .where('job_id', '=', jobId)
+        .where('member_id', '=', memberId)
+        .where('state', '=', 'queued')
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows)
+    },
+
+    async settledSince(jobId, sinceMs) {
+      const row = await db
+        .selectFrom('invite_job_items')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('job_id', '=', jobId)
+        .where('state', 'in', ['invited', 'skipped', 'failed'])
+        .where('attempts', '>', 0)
+        .where('updated_at', '>=', sinceMs)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
     },
   }
 }

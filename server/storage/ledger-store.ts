@@ -72,7 +72,9 @@ export const OUTSTANDING_STATES: readonly InvitationState[] = ['sent', 'pending'
 export interface LedgerStore {
   /**
    * Idempotent per (memberId, jobId, jobSeq) when jobId and jobSeq are both given: a second record for
-   * the same row returns the existing invitation unchanged and writes no event. Otherwise writes the
+   * the same row returns the existing invitation unchanged and writes no event, except that a 'failed'
+   * entry recorded again in another state (a retried row got through) moves to it, taking the new userId,
+   * sentAt and expiresAt, with a history event. Otherwise writes the
    * invitation and its first InvitationEvent (from null) in one transaction. The reminder schedule is
    * snapshotted from the template (or opts.reminderDays) at this point.
    */
@@ -110,6 +112,12 @@ export interface LedgerStore {
    * reminder, most overdue first. The scheduler expires those with expiresAt ≤ now and reminds the rest.
    */
   duePending(memberId: string, nowMs: number, limit: number): Promise<Invitation[]>
+  /** Portals with at least one outstanding invitation past expiresAt or due for a reminder (the scheduler's work list). */
+  membersWithDue(nowMs: number, limit: number): Promise<string[]>
+  /** Portals with at least one outstanding ('sent' or 'pending') invitation, by member id. */
+  membersWithOutstanding(limit: number): Promise<string[]>
+  /** A reminder came due but nothing was sent (the portal cannot resend): the next one moves on, remindersSent stays. No-op for an unknown id. */
+  deferReminder(memberId: string, id: string, at: number): Promise<void>
   /** remindersSent + 1, lastReminderAt = at, and the next reminder becomes the first scheduled one after `at` (past ones are not replayed). No-op for an unknown id. */
   noteReminder(memberId: string, id: string, at: number): Promise<void>
 }
@@ -142,6 +150,14 @@ function nextReminder(base: number, days: number[], after: number | null): numbe
     if (after === null || at > after) return at
   }
   return null
+}
+
+/** Past its expiry, or its next reminder has come. */
+function isDue(eb: ExpressionBuilder<Schema, 'invitations'>, nowMs: number) {
+  return eb.or([
+    eb.and([eb('expires_at', 'is not', null), eb('expires_at', '<=', nowMs)]),
+    eb.and([eb('next_reminder_at', 'is not', null), eb('next_reminder_at', '<=', nowMs)]),
+  ])
 }
 
 function escapeLike(text: string): string {
@@ -196,6 +212,21 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
     const search = f.search?.trim().toLowerCase()
     if (search) conditions.push(sql<boolean>`${eb.ref('search_text')} like ${`%${escapeLike(search)}%`} escape '\\'`)
     return eb.and(conditions)
+  }
+
+  /** Portals with outstanding invitations (matching `also`), by member id. */
+  const outstandingMembers = async (limit: number, also?: (eb: ExpressionBuilder<Schema, 'invitations'>) => Expression<SqlBool>) => {
+    if (limit <= 0) return []
+    const rows = await db
+      .selectFrom('invitations')
+      .select('member_id')
+      .distinct()
+      .where('state', 'in', OUTSTANDING_STATES)
+      .$if(also !== undefined, (qb) => qb.where((eb) => also!(eb)))
+      .orderBy('member_id')
+      .limit(limit)
+      .execute()
+    return rows.map((r) => r.member_id)
   }
 
   const newestFirst = (memberId: string) =>
@@ -266,7 +297,27 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
             .where('job_id', '=', inv.jobId)
             .where('job_seq', '=', inv.jobSeq)
             .executeTakeFirstOrThrow()
-          return toInvitation(existing)
+          if (existing.state !== 'failed' || inv.state === 'failed') return toInvitation(existing)
+          // The row failed before and a retry got it through: the same entry moves on, with its history.
+          const revived = await trx
+            .updateTable('invitations')
+            .set({
+              state: inv.state, user_id: inv.userId, sent_at: inv.sentAt, accepted_at: inv.acceptedAt, expires_at: inv.expiresAt,
+              next_reminder_at: nextReminder(inv.sentAt ?? now, parseIntArray(existing.reminder_days), null), updated_at: now,
+            })
+            .where('id', '=', existing.id)
+            .where('state', '=', 'failed')
+            .returningAll()
+            .executeTakeFirst()
+          if (!revived) return toInvitation(existing)
+          await trx
+            .insertInto('invitation_events')
+            .values({
+              invitation_id: existing.id, member_id: inv.memberId, at: now, from_state: 'failed', to_state: inv.state,
+              actor_user_id: actorUserId, detail: toJsonText(opts.detail ?? {}),
+            })
+            .execute()
+          return toInvitation(revived)
         }
         await trx
           .insertInto('invitation_events')
@@ -397,12 +448,7 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
         .selectAll()
         .where('member_id', '=', memberId)
         .where('state', 'in', OUTSTANDING_STATES)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('expires_at', 'is not', null), eb('expires_at', '<=', nowMs)]),
-            eb.and([eb('next_reminder_at', 'is not', null), eb('next_reminder_at', '<=', nowMs)]),
-          ]),
-        )
+        .where((eb) => isDue(eb, nowMs))
         // Most overdue first: the earlier of the two due times that has come.
         .orderBy((eb) =>
           eb
@@ -416,6 +462,26 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
         .limit(limit)
         .execute()
       return rows.map(toInvitation)
+    },
+
+    async membersWithDue(nowMs, limit) {
+      return outstandingMembers(limit, (eb) => isDue(eb, nowMs))
+    },
+
+    async membersWithOutstanding(limit) {
+      return outstandingMembers(limit)
+    },
+
+    async deferReminder(memberId, id, at) {
+      const row = await db
+        .selectFrom('invitations')
+        .select(['reminder_days', 'sent_at', 'created_at'])
+        .where('member_id', '=', memberId)
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (!row) return
+      const next = nextReminder(row.sent_at ?? row.created_at, parseIntArray(row.reminder_days), at)
+      await db.updateTable('invitations').set({ next_reminder_at: next, updated_at: at }).where('member_id', '=', memberId).where('id', '=', id).execute()
     },
 
     async noteReminder(memberId, id, at) {

@@ -1,8 +1,9 @@
 import type { AppDatabase } from './database.js'
+import { hasInFlight } from './job-store.js'
 
 /** One worker per portal at a time: the holder of a portal's lease is the only one sending its invites. */
 export interface PortalLeases {
-  /** Members with a 'running' job whose lease is free or expired (candidates for a worker), the portal with the oldest running job first. */
+  /** Members whose lease is free or expired and that have a 'running' job, or a paused/cancelled one with items in 'sending' (JobStore.runnable): candidates for a worker, the portal with the oldest such job first. */
   candidates(nowMs: number, limit: number): Promise<string[]>
   /** Take or renew until nowMs + ttlMs: succeeds if free, expired (lease_until ≤ now), or already ours. Two concurrent acquirers → exactly one wins. */
   acquire(memberId: string, owner: string, nowMs: number, ttlMs: number): Promise<boolean>
@@ -21,7 +22,7 @@ export function createPortalLeases(app: AppDatabase): PortalLeases {
       const rows = await db
         .selectFrom('invite_jobs')
         .select('invite_jobs.member_id')
-        .where('invite_jobs.status', '=', 'running')
+        .where((eb) => eb.or([eb('invite_jobs.status', '=', 'running'), eb.and([eb('invite_jobs.status', 'in', ['paused', 'cancelled']), hasInFlight(eb)])]))
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(

@@ -1,7 +1,8 @@
 /**
  * Client logic of templated bulk invites, without a browser: raw uploads and bearer downloads in
- * the API client, the wizard store against the server contract (stubbed fetch), the job monitor's
- * polling rules (1 s while running, none while hidden or after unmount) and Russian plurals.
+ * the API client, the directory's first sync, the wizard store against the server contract (stubbed
+ * fetch), the job monitor's polling rules (1 s while running or settling after a pause, none while
+ * hidden or after unmount) and Russian plurals.
  *
  * NOTE: client modules are loaded with vi.importActual and typed locally (see session-flow.test.ts).
  */
@@ -124,6 +125,35 @@ describe('API client: uploads and downloads', () => {
   })
 })
 
+describe('directory store', () => {
+  const directory = (syncedAt: number | null, names: string[]) =>
+    ({ departments: names.map((name, i) => ({ id: i + 1, name, parentId: null, path: name })), groups: [], users: 1, syncedAt })
+
+  async function load(isAdmin: boolean) {
+    await freshClient()
+    const { usePortalStore } = await vi.importActual<{ usePortalStore(): { hydrate(boot: unknown): void } }>(`${CLIENT}/stores/portal.ts`)
+    usePortalStore().hydrate({ user: { id: 1, name: 'Admin', isAdmin }, portal: { memberId: 'm', domain: 'd', status: 'installed' }, placement: 'DEFAULT', placementOptions: {} })
+    stubFetch(url => (url === '/api/directory/sync' ? json(200, directory(1_000, ['Company', 'Продажи'])) : json(200, directory(null, []))))
+    const { useDirectoryStore } = await vi.importActual<{ useDirectoryStore(): { load(): Promise<void>; departments: Array<{ name: string }>; syncedAt: number | null } }>(`${CLIENT}/stores/directory.ts`)
+    const store = useDirectoryStore()
+    await store.load()
+    return store
+  }
+
+  it('fetches the directory from the portal on the first visit after install (admins)', async () => {
+    const store = await load(true)
+    expect(calls.map(c => `${c.method} ${c.url}`)).toEqual(['GET /api/directory', 'POST /api/directory/sync'])
+    expect(store.departments.map(d => d.name)).toEqual(['Company', 'Продажи'])
+    expect(store.syncedAt).toBe(1_000)
+  })
+
+  it('leaves a never-synced directory alone for other users (they may not sync)', async () => {
+    const store = await load(false)
+    expect(calls.map(c => `${c.method} ${c.url}`)).toEqual(['GET /api/directory'])
+    expect(store.departments).toEqual([])
+  })
+})
+
 describe('invite wizard store', () => {
   let wizard: WizardStore
 
@@ -209,6 +239,22 @@ describe('invite wizard store', () => {
     expect(wizard.goTo(5)).toBe(false)
   })
 
+  it('does not count people already in the portal among the invitations to send', async () => {
+    const existingRow = { rowNumber: 3, status: 'warning', email: 'admin@example.com', existing: { userId: 1, state: 'active' }, issues: [{ field: 'email', code: 'already_exists', message: 'x', severity: 'warning' }] }
+    stubFetch(async url => {
+      if (url === '/api/imports') return json(200, importBody)
+      if (url === '/api/imports/imp1/dry-run') {
+        return json(200, { summary: { ...summary(0), warnings: 1, existing: { active: 1, invited: 0, dismissed: 0, extranet: 0 } }, rows: [rows[0], existingRow], messageText: { supported: 'yes' }, phoneInvite: true })
+      }
+      return json(404, { error: { code: 'not_found', message: url } })
+    })
+    wizard.setPasteText('a@example.com admin@example.com')
+    await wizard.submitSource()
+    await wizard.startDryRun()
+    expect(wizard.sendableCount).toBe(1)
+    expect(wizard.canSend).toBe(true)
+  })
+
   it('marks the dry run stale when the server answers dry_run_required', async () => {
     stubFetch(async url => {
       if (url === '/api/imports') return json(200, importBody)
@@ -235,6 +281,7 @@ describe('job monitor polling', () => {
   let status: string
   let visibility: 'visible' | 'hidden'
   let listeners: Array<() => void>
+  let sending: number | null
 
   const polls = () => calls.filter(c => c.url === '/api/jobs/job1').length
 
@@ -252,7 +299,9 @@ describe('job monitor polling', () => {
       addEventListener: (_: string, fn: () => void) => listeners.push(fn),
       removeEventListener: (_: string, fn: () => void) => (listeners = listeners.filter(l => l !== fn)),
     })
-    stubFetch(() => json(200, { job: { id: 'job1', status, totals: { total: 10, queued: 5, sending: 1, invited: 4, skipped: 0, failed: 0 } }, ratePerMin: 120, etaSec: 3 }))
+    sending = null
+    // Rows are on the wire only while the job runs, unless a test says otherwise.
+    stubFetch(() => json(200, { job: { id: 'job1', status, totals: { total: 10, queued: 5, sending: sending ?? (status === 'running' ? 1 : 0), invited: 4, skipped: 0, failed: 0 } }, ratePerMin: 120, etaSec: 3 }))
   })
 
   async function mount() {
@@ -292,6 +341,20 @@ describe('job monitor polling', () => {
     expect(listeners).toHaveLength(0)
     await vi.advanceTimersByTimeAsync(5_000)
     expect(polls()).toBe(before + 1)
+  })
+
+  it('keeps polling a paused job until the batch that was on the wire has settled', async () => {
+    status = 'paused'
+    sending = 1
+    const { scope } = await mount()
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(polls()).toBe(3)
+    sending = 0
+    await vi.advanceTimersByTimeAsync(1_000)
+    const settled = polls()
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(polls()).toBe(settled)
+    scope.stop()
   })
 
   it('resumes polling after an action brings the job back to running', async () => {

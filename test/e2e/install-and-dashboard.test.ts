@@ -6,23 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Frame, Page } from 'playwright-core'
 import { BACKENDS } from '../helpers/databases.js'
-import { launchChromium } from '../helpers/browser.js'
+import { appFrameWith, launchChromium } from '../helpers/browser.js'
 import { CLIENT_ID, startStack, until, type Stack } from '../helpers/stack.js'
 
 const sqlite = BACKENDS.find((b) => b.name === 'sqlite')!
 
-/** The app's frame once it shows `selector`; the portal replaces the iframe when it reloads after install. */
-async function appFrameWith(page: Page, selector: string, timeoutMs = 20_000): Promise<Frame> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    for (const f of page.frames()) {
-      if (f === page.mainFrame()) continue
-      if (await f.$(selector).catch(() => null)) return f
-    }
-    if (Date.now() > end) throw new Error(`no app frame shows ${selector}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 describe('install and dashboard in Chromium', () => {
   let s: Stack

@@ -56,8 +56,11 @@ export async function runMethod(
   const def = portal.methodDef(name)
   if (!def) return { ok: false, error: SystemErrors.methodNotFound() }
   if (!scopeGranted(caller.app.scopes, def.scopes)) return { ok: false, error: SystemErrors.insufficientScope() }
+  let dropAfter = false
   if (opts.checkFaults) {
-    const faultError = await applyFault(portal.takeFault(name, opts.inBatch))
+    const fault = portal.takeFault(name, opts.inBatch)
+    dropAfter = fault?.kind === 'network_drop' && fault.afterRun === true
+    const faultError = dropAfter ? undefined : await applyFault(fault)
     if (faultError) return { ok: false, error: faultError }
   }
   const key = operatingKey(caller.app.clientId, name)
@@ -75,10 +78,12 @@ export async function runMethod(
       inBatch: opts.inBatch,
     })
   } catch (e) {
+    if (dropAfter) throw new DropConnection('network_drop fault after the call ran')
     if (e instanceof RestError) return { ok: false, error: e }
     throw e
   }
   const processing = portal.processingFor(def)
   const operating = portal.operating.record(key, processing)
+  if (dropAfter) throw new DropConnection('network_drop fault after the call ran')
   return { ok: true, output, time: timeBlock(start, processing, operating) }
 }

@@ -139,6 +139,17 @@ describe('injected faults', () => {
     expect((inBatch.body.result as Record<string, unknown>).result_error).toEqual([{ error: 'expired_token', error_description: 'The access token provided has expired' }])
     portal.injectFault({ kind: 'network_drop' })
     await expect(rest(portal, 'profile', {}, t)).rejects.toThrow()
+    // afterRun: the portal did the work, only the answer is lost (the case callers must reconcile).
+    const users = portal.users().length
+    portal.injectFault({ method: 'batch', kind: 'network_drop', afterRun: true })
+    await expect(rest(portal, 'batch', { cmd: ['user.add?EMAIL=lost.answer@example.com&UF_DEPARTMENT[]=1'] }, t)).rejects.toThrow()
+    expect(portal.users().map((u) => u.EMAIL)).toContain('lost.answer@example.com')
+    expect(portal.users()).toHaveLength(users + 1)
+    portal.injectFault({ method: 'user.add', kind: 'network_drop', afterRun: true })
+    await expect(rest(portal, 'batch', { cmd: ['user.add?EMAIL=first@example.com&UF_DEPARTMENT[]=1', 'user.add?EMAIL=second@example.com&UF_DEPARTMENT[]=1'] }, t)).rejects.toThrow()
+    // The connection is cut right after the first command: the second never runs.
+    expect(portal.users().map((u) => u.EMAIL)).toContain('first@example.com')
+    expect(portal.users().map((u) => u.EMAIL)).not.toContain('second@example.com')
     portal.injectFault({ kind: 'slow', delayMs: 150 })
     const started = Date.now()
     expect((await rest(portal, 'profile', {}, t)).status).toBe(200)

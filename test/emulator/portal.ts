@@ -235,7 +235,7 @@ export interface PortalHandle {
   invitations(): InvitationRecord[]
 
   fireEvent(name: string, data: unknown, opts?: { userId?: number | null; clientId?: string }): Promise<DeliveryRecord[]>
-  acceptInvitation(userIdOrEmail: number | string): Promise<DeliveryRecord[]>
+  acceptInvitation(userIdOrEmail: number | string, opts?: { deliverEvent?: boolean }): Promise<DeliveryRecord[]>
   callRobot(code: string, opts?: CallRobotOptions): Promise<DeliveryRecord>
 }
 
@@ -897,7 +897,7 @@ export class Portal implements PortalHandle {
    * accepted, then ONUSERADD ("The event occurs not after the invitation, but after the user logs into
    * Bitrix24 and completes the registration", api-reference/common/events/on-user-add.md).
    */
-  async acceptInvitation(userIdOrEmail: number | string): Promise<DeliveryRecord[]> {
+  async acceptInvitation(userIdOrEmail: number | string, opts?: { deliverEvent?: boolean }): Promise<DeliveryRecord[]> {
     const user =
       typeof userIdOrEmail === 'number'
         ? this.usersById.get(userIdOrEmail)
@@ -914,6 +914,8 @@ export class Portal implements PortalHandle {
       if (m && m.role === 'Z' && m.initiatedBy === 'G') g.members.set(user.ID, { role: 'K', initiatedBy: 'G', at: now })
     }
     for (const inv of this.invitationRecords) if (inv.userId === user.ID && inv.acceptedAt === null) inv.acceptedAt = now
+    // deliverEvent false: a delivery that never arrived (events are sent once and never repeated, events/index.md).
+    if (opts?.deliverEvent === false) return []
     return this.dispatchEvent('ONUSERADD', onUserAddData(user), { userId: user.ID })
   }
 

@@ -87,7 +87,9 @@ export async function handleRest(portal: Portal, req: Request, res: Response): P
   }
 
   try {
-    const faultError = await applyFault(portal.takeFault(method, false))
+    const fault = portal.takeFault(method, false)
+    const dropAfter = fault?.kind === 'network_drop' && fault.afterRun === true
+    const faultError = dropAfter ? undefined : await applyFault(fault)
     if (faultError) {
       portal.countCall(method)
       return fail(faultError)
@@ -114,11 +116,13 @@ export async function handleRest(portal: Portal, req: Request, res: Response): P
       portal.countCall('batch')
       const out = await runBatch(portal, caller, params, startMs)
       record.batchOf = out.methods
+      if (dropAfter) throw new DropConnection('network_drop fault after the batch ran')
       return send(200, out.body)
     }
 
     // Faults for this method were taken above (top-level), so the dispatcher does not look again.
     const out = await runMethod(portal, caller, method, params, { inBatch: false, checkFaults: false })
+    if (dropAfter) throw new DropConnection('network_drop fault after the call ran')
     if (!out.ok) return fail(out.error)
     const body: Record<string, unknown> = { result: out.output.result }
     if (out.output.total !== undefined) body.total = out.output.total

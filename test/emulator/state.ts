@@ -226,6 +226,11 @@ export interface FaultSpec {
   kind: FaultKind
   /** For `slow`: real milliseconds to wait before answering. @default 1000 */
   delayMs?: number
+  /**
+   * For `network_drop`: the call runs first and the connection is cut instead of answering, so its effects
+   * stay and only the answer is lost (a batch runs all its commands). @default false: cut before it runs
+   */
+  afterRun?: boolean
 }
 
 /** Users excluded from user.get ("bots, e-mail users, Open Channels users, and Replica users"). */

@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core'
 
 /** Debian's Chromium, headless; browsers cannot be downloaded here, and a missing one fails the suite. */
 export const CHROMIUM_PATH = '/usr/bin/chromium'
@@ -9,4 +9,17 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
+}
+
+/** The app's frame once it shows `selector`; the portal replaces the iframe when it reloads after install. */
+export async function appFrameWith(page: Page, selector: string, timeoutMs = 20_000): Promise<Frame> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue
+      if (await f.$(selector).catch(() => null)) return f
+    }
+    if (Date.now() > end) throw new Error(`no app frame shows ${selector}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
 }

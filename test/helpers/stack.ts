@@ -98,7 +98,7 @@ export async function startInstance(opts: {
   return {
     app, url, config, refreshes,
     async close() {
-      await app.events.stop()
+      await app.stop()
       server.closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))
     },

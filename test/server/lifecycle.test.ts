@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BACKENDS } from '../helpers/databases.js'
 import {
-  CLIENT_ID, CLIENT_SECRET, bootOf, installThroughPortal, openApp, postForm, startStack, until, type Stack,
+  CLIENT_ID, CLIENT_SECRET, bootOf, installThroughPortal, openApp, postForm, startInstance, startStack, until, type Stack,
 } from '../helpers/stack.js'
 
 for (const backend of BACKENDS) {
@@ -26,6 +26,25 @@ for (const backend of BACKENDS) {
       const res = await fetch(`${s.a.url}/healthz`)
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ status: 'ok', db: 'ok' })
+    })
+
+    it('an instance stopped the moment it started leaves no query behind once its database is closed', async () => {
+      // start() looks for work at once; stop() must await that look, or it fails later on a closed pool.
+      const rejections: unknown[] = []
+      const onRejection = (e: unknown) => void rejections.push(e)
+      process.on('unhandledRejection', onRejection)
+      try {
+        for (let k = 0; k < 5; k++) {
+          const database = await s.db.openPeer()
+          const instance = await startInstance({ emu: s.emu, database, logs: s.logs })
+          await instance.close()
+          await database.close()
+        }
+        await new Promise((r) => setTimeout(r, 200))
+      } finally {
+        process.off('unhandledRejection', onRejection)
+      }
+      expect(rejections.map(String)).toEqual([])
     })
 
     it('installs: page verified through OAuth, events and placements bound, ONAPPINSTALL stores the application token', async () => {

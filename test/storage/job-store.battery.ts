@@ -171,7 +171,7 @@ export function jobStoreBattery(open: OpenTestDatabase, backend: string): void {
         expect(results.filter(Boolean)).toHaveLength(1)
       })
 
-      it('runnable lists only the portal’s running jobs, oldest first', async () => {
+      it('runnable lists the portal’s running jobs, and stopped ones with rows in flight, oldest first', async () => {
         const { clock, jobs } = setup()
         const a = await jobs.create(newJob({ title: 'a' }), items(1))
         clock.advance(1)
@@ -185,6 +185,13 @@ export function jobStoreBattery(open: OpenTestDatabase, backend: string): void {
         expect(runnable.map((j) => j.title)).toEqual(['a', 'b'])
         expect(runnable[1]!.totals).toEqual({ ...zero, total: 2, queued: 2 })
         expect(await jobs.runnable('nobody')).toEqual([])
+        // A paused or cancelled job with a row left 'sending' still needs a worker (to reconcile it).
+        await jobs.setStatus('m1', c.id, ['paused'], 'running')
+        await jobs.markSending(c.id, [1], T0)
+        await jobs.setStatus('m1', c.id, ['running'], 'cancelled')
+        expect((await jobs.runnable('m1')).map((j) => j.title)).toEqual(['a', 'b', 'c'])
+        await jobs.settle(c.id, [{ seq: 1, state: 'skipped', errorCode: 'cancelled' }], T0)
+        expect((await jobs.runnable('m1')).map((j) => j.title)).toEqual(['a', 'b'])
       })
     })
 
@@ -305,6 +312,34 @@ export function jobStoreBattery(open: OpenTestDatabase, backend: string): void {
         ])
         await jobs.settle(job.id, [{ seq: 2, state: 'invited', userId: 1 }], T0)
         expect((await jobs.inFlight(job.id)).map((i) => i.seq)).toEqual([4])
+      })
+
+      it('skipQueued ends the queued rows of a cancelled job and leaves rows in flight alone', async () => {
+        const { jobs } = setup()
+        const job = await started(jobs, 4)
+        await jobs.markSending(job.id, [1], T0)
+        expect(await jobs.skipQueued('m2', job.id, 'Cancelled')).toBe(0)
+        expect(await jobs.skipQueued('m1', job.id, 'Cancelled')).toBe(3)
+        expect(await jobs.totals(job.id)).toEqual({ ...zero, total: 4, sending: 1, skipped: 3 })
+        const [row] = await jobs.items('m1', job.id, { states: ['skipped'], limit: 1 })
+        expect([row!.errorCode, row!.errorMessage]).toEqual(['cancelled', 'Cancelled'])
+      })
+
+      it('settledSince counts items that were sent and settled in the window, not rows skipped up front', async () => {
+        const { jobs } = setup()
+        const job = await jobs.create(newJob(), [
+          { email: 'x@a.test', phone: null, payload: {}, state: 'skipped', errorCode: 'excluded' },
+          { email: 'y@a.test', phone: null, payload: {} },
+          { email: 'z@a.test', phone: null, payload: {} },
+          { email: 'w@a.test', phone: null, payload: {} },
+        ])
+        await jobs.markSending(job.id, [2, 3, 4], T0)
+        await jobs.settle(job.id, [{ seq: 2, state: 'invited', userId: 2 }], T0 + 10)
+        await jobs.settle(job.id, [{ seq: 3, state: 'failed', errorCode: 'E' }, { seq: 4, state: 'queued', nextAttemptAt: T0 + 99 }], T0 + 20)
+        expect(await jobs.settledSince(job.id, T0)).toBe(2)
+        expect(await jobs.settledSince(job.id, T0 + 11)).toBe(1)
+        expect(await jobs.settledSince(job.id, T0 + 21)).toBe(0)
+        expect(await jobs.settledSince('00000000-0000-0000-0000-000000000000', 0)).toBe(0)
       })
 
       it('requeueFailed puts failed rows back, keeping attempts and clearing errors', async () => {

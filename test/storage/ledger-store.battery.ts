@@ -284,6 +284,45 @@ export function ledgerStoreBattery(open: OpenTestDatabase): void {
         expect((await ledger.get('m1', inv.id))?.remindersSent).toBe(2)
       })
 
+      it('a failed row recorded again after a successful retry moves on, keeping one entry and its history', async () => {
+        const { ledger } = setup()
+        const failed = await ledger.record(invitation({ state: 'failed', userId: null, sentAt: null, jobSeq: 7 }), 1, { detail: { code: 'E' } })
+        expect(await ledger.record(invitation({ state: 'failed', userId: null, sentAt: null, jobSeq: 7 }), 1)).toMatchObject({ id: failed.id, state: 'failed' })
+        const ok = await ledger.record(invitation({ state: 'pending', userId: 77, sentAt: T0 + 5, jobSeq: 7 }), 1)
+        expect(ok).toMatchObject({ id: failed.id, state: 'pending', userId: 77, sentAt: T0 + 5 })
+        expect((await ledger.history('m1', failed.id)).map((h) => [h.from, h.to])).toEqual([[null, 'failed'], ['failed', 'pending']])
+        // Once it moved on, another record changes nothing.
+        expect(await ledger.record(invitation({ state: 'failed', userId: null, jobSeq: 7 }), 1)).toMatchObject({ state: 'pending', userId: 77 })
+        expect((await ledger.list('m1', {}, { limit: 10, offset: 0 })).total).toBe(1)
+      })
+
+      it('deferReminder moves the schedule on without counting a reminder', async () => {
+        const { ledger } = setup()
+        const inv = await ledger.record(invitation({ jobSeq: 9 }), 1, { reminderDays: [3, 7] })
+        await ledger.deferReminder('m1', inv.id, T0 + 3 * DAY)
+        expect(await ledger.get('m1', inv.id)).toMatchObject({ remindersSent: 0, lastReminderAt: null })
+        expect(await ledger.duePending('m1', T0 + 7 * DAY - 1, 10)).toEqual([])
+        expect(await ledger.duePending('m1', T0 + 7 * DAY, 10)).toHaveLength(1)
+        await ledger.deferReminder('m1', inv.id, T0 + 7 * DAY)
+        expect(await ledger.duePending('m1', T0 + 365 * DAY, 10)).toEqual([])
+        await ledger.deferReminder('m1', '00000000-0000-0000-0000-000000000000', T0)
+      })
+
+      it('membersWithDue names each portal with due work once, and only outstanding invitations count', async () => {
+        const { ledger } = setup()
+        await ledger.record(invitation({ memberId: 'm2', expiresAt: T0 + DAY }), 1)
+        await ledger.record(invitation({ memberId: 'm1' }), 1, { reminderDays: [3] })
+        await ledger.record(invitation({ memberId: 'm1', email: 'b@x.test', jobSeq: 2 }), 1, { reminderDays: [1] })
+        const done = await ledger.record(invitation({ memberId: 'm3', expiresAt: T0 + DAY }), 1)
+        await ledger.transition('m3', done.id, ['pending', 'sent'], 'accepted', T0 + 1, null)
+        expect(await ledger.membersWithDue(T0, 10)).toEqual([])
+        expect(await ledger.membersWithDue(T0 + DAY, 10)).toEqual(['m1', 'm2'])
+        expect(await ledger.membersWithDue(T0 + DAY, 1)).toEqual(['m1'])
+        expect(await ledger.membersWithDue(T0 + DAY, 0)).toEqual([])
+        expect(await ledger.membersWithOutstanding(10)).toEqual(['m1', 'm2'])
+        expect(await ledger.membersWithOutstanding(1)).toEqual(['m1'])
+      })
+
       it('a late reminder does not replay the ones that were missed', async () => {
         const { ledger } = setup()
         const inv = await ledger.record(invitation(), 1, { reminderDays: [3, 7] })

@@ -80,7 +80,7 @@ export function portalLeaseBattery(open: OpenTestDatabase): void {
       expect(await leases.holder('m3', T0)).toBeNull()
     })
 
-    it('candidates are the portals with a running job and no live lease, oldest job first', async () => {
+    it('candidates are the portals with a running job (or a stopped one with rows in flight) and no live lease, oldest job first', async () => {
       const leases = setup()
       const clock = manualClock(T0)
       const jobs = createJobStore(current(), clock.now)
@@ -99,10 +99,15 @@ export function portalLeaseBattery(open: OpenTestDatabase): void {
       await run('new')
       await run('old') // a second running job does not list the portal twice
       await jobs.create({ ...job, memberId: 'queued-only' }, [])
+      // Cancelled with a row still 'sending': a worker must reconcile it.
+      const stranded = await jobs.create({ ...job, memberId: 'stranded' }, [{ email: 'b@example.test', phone: null, payload: {} }])
+      await jobs.setStatus('stranded', stranded.id, ['queued'], 'running')
+      await jobs.markSending(stranded.id, [1], T0)
+      await jobs.setStatus('stranded', stranded.id, ['running'], 'cancelled')
       expect(await leases.acquire('held', 'w1', T0, TTL)).toBe(true)
       expect(await leases.acquire('expired', 'w1', T0, 1_000)).toBe(true)
-      expect(await leases.candidates(T0 + 999, 10)).toEqual(['old', 'new'])
-      expect(await leases.candidates(T0 + 1_000, 10)).toEqual(['old', 'expired', 'new'])
+      expect(await leases.candidates(T0 + 999, 10)).toEqual(['old', 'new', 'stranded'])
+      expect(await leases.candidates(T0 + 1_000, 10)).toEqual(['old', 'expired', 'new', 'stranded'])
       expect(await leases.candidates(T0 + 1_000, 2)).toEqual(['old', 'expired'])
       expect(await leases.candidates(T0 + 1_000, 0)).toEqual([])
     })

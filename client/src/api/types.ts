@@ -346,6 +346,8 @@ export interface DryRunIssue {
   code: string
   message: string
   severity: 'error' | 'warning'
+  /** The cell as it was in the file, when the check rejected it (an invalid e-mail is not echoed in `email`). */
+  value?: string
   /** Values the user can pick instead (e.g. a department path, a fixed e-mail domain). */
   suggestions?: string[]
 }
@@ -478,7 +480,7 @@ export interface Invitation {
   userId: number | null
   /** Portal user id of the inviter. */
   invitedBy: number | null
-  /** e.g. 'csv', 'xlsx', 'paste', 'robot', 'api'. */
+  /** wizard, group_tab, robot or join_link. */
   source: string
   templateId: string | null
   jobId: string | null
@@ -486,6 +488,8 @@ export interface Invitation {
   sentAt: number | string | null
   acceptedAt: number | string | null
   remindersSent: number
+  /** The person's page in the portal (its own "Invite again" is there); null without a portal user. */
+  portalUrl?: string | null
 }
 
 export interface InvitationFilters {
@@ -500,6 +504,8 @@ export interface InvitationFilters {
 export interface InvitationListResponse {
   rows: Invitation[]
   total: number
+  /** 'api': reminders are resent through the portal's REST; 'portal': only from the person's page in Bitrix24. */
+  resend?: 'api' | 'portal'
 }
 
 export interface InvitationHistoryEntry {

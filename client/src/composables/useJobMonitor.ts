@@ -15,9 +15,18 @@ export function isJobActive(job: Job | null | undefined): boolean {
 }
 
 /**
- * Follow one send job: GET /api/jobs/:id every second while it is queued or running. Polling
- * pauses while the document is hidden (another portal tab, minimised) and stops for good when the
- * calling component's scope is disposed (unmounted), so no request outlives the view.
+ * Whether the job's numbers can still change by themselves: it runs, or it was paused or cancelled
+ * while a batch was on the wire (those rows settle afterwards).
+ */
+export function isJobSettling(job: Job | null | undefined): boolean {
+  return isJobActive(job) || (!!job && (job.status === 'paused' || job.status === 'cancelled') && job.totals.sending > 0)
+}
+
+/**
+ * Follow one send job: GET /api/jobs/:id every second while it is queued or running, or still has
+ * rows on the wire after a pause or cancel. Polling pauses while the document is hidden (another
+ * portal tab, minimised) and stops for good when the calling component's scope is disposed
+ * (unmounted), so no request outlives the view.
  */
 export function useJobMonitor(jobId: Ref<string | null>, intervalMs: number = JOB_POLL_MS) {
   const job = shallowRef<Job | null>(null)
@@ -44,7 +53,7 @@ export function useJobMonitor(jobId: Ref<string | null>, intervalMs: number = JO
     clearTimeout(timer)
     if (disposed || !jobId.value || !isVisible()) return
     // Unknown yet (first load failed) or still moving: keep polling.
-    if (job.value && !isJobActive(job.value)) return
+    if (job.value && !isJobSettling(job.value)) return
     // A client error (404 no such job, 403) will not fix itself: wait for an explicit refresh.
     const status = error.value?.status ?? 0
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) return

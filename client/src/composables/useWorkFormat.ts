@@ -1,6 +1,6 @@
 import { computed } from 'vue'
 import { useI18n } from 'vue-i18n'
-import type { Lang } from '../api/types'
+import type { DryRunSummary, Lang } from '../api/types'
 import { INTL_LOCALES } from '../i18n'
 
 /** Formatting used by the working sections (needs their lazily loaded catalog for durations). */
@@ -34,5 +34,10 @@ export function useWorkFormat() {
     return parts.filter(part => part && part.trim()).join(' ')
   }
 
-  return { formatDuration, formatBytes, formatDecimal, personName }
+  /** The dry run's outcome as one sentence, for the live region (the chips are not read out by themselves). */
+  function dryRunSummaryText(summary: DryRunSummary): string {
+    return t('dryRun.announce', { total: summary.total, ready: summary.ready, warnings: summary.warnings, errors: summary.errors })
+  }
+
+  return { formatDuration, formatBytes, formatDecimal, personName, dryRunSummaryText }
 }

@@ -37,7 +37,10 @@ export const useDirectoryStore = defineStore('directory', () => {
       status.value = 'loading'
       error.value = null
       try {
-        apply(await getDirectory())
+        const data = await getDirectory()
+        // Never synced (a fresh install): the copy is empty, so fetch it from the portal now rather
+        // than showing empty pickers. Only admins may sync; others see what there is.
+        apply(data.syncedAt === null && usePortalStore().isAdmin ? await syncDirectory() : data)
         status.value = 'ready'
       } catch (cause) {
         usePortalStore().noteError(cause)

@@ -146,7 +146,10 @@ export const useInviteWizardStore = defineStore('inviteWizard', () => {
   /** The settings changed after the dry run: its result no longer describes what would be sent. */
   const dryRunStale = computed(() => dryRun.value !== null && dryRunKey.value !== requestKey.value)
   const summary = computed(() => dryRun.value?.summary ?? null)
-  const sendableCount = computed(() => (summary.value ? summary.value.ready + summary.value.warnings : 0))
+  /** Rows that will really be invited: people already in the portal are skipped by the send. */
+  const sendableCount = computed(() =>
+    summary.value ? rows.value.filter(row => (row.status === 'ready' || row.status === 'warning') && !row.existing).length : 0,
+  )
   const canSend = computed(
     () => !!summary.value && summary.value.errors === 0 && sendableCount.value > 0 && !dryRunStale.value && busy.value === null,
   )

@@ -17,6 +17,8 @@ export const useLedgerStore = defineStore('ledger', () => {
   const filters = ref(emptyFilters())
   const rows = shallowRef<Invitation[]>([])
   const total = ref(0)
+  /** How this portal resends invitations (null until the first page). */
+  const resend = ref<'api' | 'portal' | null>(null)
   const offset = ref(0)
   const pageSize = INVITATIONS_PAGE_SIZE
 
@@ -32,6 +34,7 @@ export const useLedgerStore = defineStore('ledger', () => {
       if (mine !== seq) return
       rows.value = data.rows
       total.value = data.total
+      resend.value = data.resend ?? null
       status.value = 'ready'
     } catch (cause) {
       if (mine !== seq) return
@@ -64,5 +67,5 @@ export const useLedgerStore = defineStore('ledger', () => {
     rows.value = rows.value.map(row => (row.id === next.id ? next : row))
   }
 
-  return { status, error, filters, rows, total, offset, pageSize, load, setFilters, resetFilters, setPage, updateRow }
+  return { status, error, filters, rows, total, resend, offset, pageSize, load, setFilters, resetFilters, setPage, updateRow }
 })

@@ -36,7 +36,8 @@ export const usePortalStore = defineStore('portal', () => {
 
   async function refresh(): Promise<void> {
     const me = await getMe()
-    user.value = me.user
+    // Merged, not replaced: an answer without a field (the name) must not blank what the boot document said.
+    user.value = { ...user.value, ...me.user }
     portal.value = { ...portal.value, ...me.portal }
   }
 

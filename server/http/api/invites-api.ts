@@ -1,8 +1,9 @@
-import express, { Router } from 'express'
+import express, { Router, type RequestHandler, type Response } from 'express'
 import { z } from 'zod'
-import { AppError, InputError, NotFoundError } from '../../shared/errors.js'
-import type { InviteService } from '../../invites/invite-service.js'
-import type { DirectorySync } from '../../invites/directory-sync.js'
+import { AppError, NotFoundError } from '../../shared/errors.js'
+import type { PeopleNames } from '../../invites/people-names.js'
+import { parseInput } from './parse-input.js'
+import type { DryRunView, InviteService } from '../../invites/invite-service.js'
 import type { DirectoryStore } from '../../storage/directory-store.js'
 import { departmentIndex } from '../../invites/dry-run.js'
 import { MAX_UPLOAD_BYTES } from '../../invites/import/index.js'
@@ -36,16 +37,14 @@ const reparseBody = z.object({
   sheet: z.string().max(200).optional(),
 }).strict()
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body)
-  if (!r.success) throw new InputError('bad_request', 'The request is not valid', r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))
-  return r.data
-}
 
 /** Upload → check → send. Admin-only for now; the policy for managers comes with the embedded tabs. */
-export function invitesApi(deps: { invites: InviteService; directory: DirectoryStore; directorySync: DirectorySync }): Router {
+export function invitesApi(deps: { invites: InviteService; directory: DirectoryStore; names: PeopleNames }): Router {
   const r = Router()
-  const raw = express.raw({ type: 'application/octet-stream', limit: MAX_UPLOAD_BYTES + 1 })
+  const readRaw = express.raw({ type: 'application/octet-stream', limit: MAX_UPLOAD_BYTES + 1 })
+  // The body reader's own refusal (a body well past the limit) gets the same answer as the handler's check.
+  const raw: RequestHandler = (req, res, next) =>
+    readRaw(req, res, (err?: unknown) => next((err as { type?: string } | undefined)?.type === 'entity.too.large' ? tooLarge() : err))
 
   r.get('/directory', async (_req, res) => {
     const { memberId } = sessionOf(res)
@@ -53,33 +52,35 @@ export function invitesApi(deps: { invites: InviteService; directory: DirectoryS
   })
   r.post('/directory/sync', async (_req, res) => {
     const { memberId } = requireAdmin(res)
-    await deps.directorySync.sync(memberId, { forceFull: true })
+    await deps.invites.syncDirectory(memberId, true)
     res.json(await directoryView(deps.directory, memberId))
   })
 
   r.post('/imports', raw, async (req, res) => {
     const s = requireAdmin(res)
     if (Buffer.isBuffer(req.body)) {
-      if (req.body.length > MAX_UPLOAD_BYTES) throw new AppError('too_large', 'The file is larger than 20 MB', 413)
-      const fileName = typeof req.headers['x-file-name'] === 'string' ? decodeURIComponent(req.headers['x-file-name']).slice(0, 255) : null
-      res.status(201).json(await deps.invites.createImport(s.memberId, s.userId, { kind: 'file', bytes: req.body, fileName }))
+      if (req.body.length > MAX_UPLOAD_BYTES) throw tooLarge()
+      res.status(201).json(await deps.invites.createImport(s.memberId, s.userId, { kind: 'file', bytes: req.body, fileName: fileNameOf(req.headers['x-file-name']) }))
       return
     }
-    const body = parse(z.object({ paste: z.string() }), req.body)
+    if (!req.is('application/json')) {
+      throw new AppError('unsupported_body', 'Send the file as application/octet-stream (name in X-File-Name), or JSON {"paste": "…"}', 415)
+    }
+    const body = parseInput(z.object({ paste: z.string() }), req.body)
     res.status(201).json(await deps.invites.createImport(s.memberId, s.userId, { kind: 'paste', text: body.paste }))
   })
 
   r.post('/imports/:id/reparse', async (req, res) => {
     const s = requireAdmin(res)
-    res.json(await deps.invites.reparse(s.memberId, String(req.params.id), parse(reparseBody, req.body)))
+    res.json(await deps.invites.reparse(s.memberId, String(req.params.id), parseInput(reparseBody, req.body)))
   })
 
   r.post('/imports/:id/dry-run', async (req, res) => {
     const s = requireAdmin(res)
-    const b = parse(dryRunBody, req.body)
+    const b = parseInput(dryRunBody, req.body)
     const mapping: Record<number, string | null> = {}
     for (const [k, v] of Object.entries(b.mapping)) mapping[Number(k)] = v
-    res.json(await deps.invites.dryRun(s.memberId, String(req.params.id), {
+    await sendDryRun(res, await deps.invites.dryRun(s.memberId, String(req.params.id), {
       mapping, headerRow: b.headerRow, templateId: b.templateId, kind: b.defaults.kind,
       departmentId: b.defaults.departmentId, groupIds: b.defaults.groupIds, lang: b.defaults.lang,
     }))
@@ -89,7 +90,7 @@ export function invitesApi(deps: { invites: InviteService; directory: DirectoryS
     const s = requireAdmin(res)
     const row = Number(req.params.row)
     if (!Number.isInteger(row) || row < 1) throw new NotFoundError('row_not_found', 'No such row')
-    const b = parse(rowEditBody, req.body)
+    const b = parseInput(rowEditBody, req.body)
     const edit = Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined))
     res.json(await deps.invites.editRow(s.memberId, String(req.params.id), row, edit))
   })
@@ -109,10 +110,24 @@ export function invitesApi(deps: { invites: InviteService; directory: DirectoryS
 
   r.post('/imports/:id/send', async (req, res) => {
     const s = requireAdmin(res)
-    res.status(201).json(await deps.invites.send(s.memberId, String(req.params.id), { id: s.userId, name: `#${s.userId}` }))
+    res.status(201).json(await deps.invites.send(s.memberId, String(req.params.id), { id: s.userId, name: await deps.names.user(s.memberId, s.userId) }))
   })
 
   return r
+}
+
+const tooLarge = () => new AppError('too_large', `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB. Split it into smaller files.`, 413)
+
+/** X-File-Name is percent-encoded by the client; a name that does not decode is kept as sent. */
+function fileNameOf(header: string | string[] | undefined): string | null {
+  if (typeof header !== 'string' || header === '') return null
+  let name = header
+  try {
+    name = decodeURIComponent(header)
+  } catch {
+    // Not valid percent-encoding: the raw header is still the best name we have.
+  }
+  return name.slice(0, 255)
 }
 
 async function directoryView(directory: DirectoryStore, memberId: string) {
@@ -126,4 +141,39 @@ async function directoryView(directory: DirectoryStore, memberId: string) {
     users,
     syncedAt: state.usersSyncedAt,
   }
+}
+
+const ROWS_PER_WRITE = 500
+
+/**
+ * The dry-run answer, written a few hundred rows at a time: res.json would build the whole 50,000-row
+ * document as one string (tens of MB, two bytes a character once a name is Cyrillic) and then a Buffer of it.
+ */
+async function sendDryRun(res: Response, view: DryRunView): Promise<void> {
+  const { rows, ...head } = view
+  res.status(200).type('application/json; charset=utf-8')
+  const open = JSON.stringify(head)
+  await write(res, `${open.slice(0, -1)}${open.length > 2 ? ',' : ''}"rows":[`)
+  for (let i = 0; i < rows.length; i += ROWS_PER_WRITE) {
+    // The browser went away: nothing more to write to.
+    if (res.destroyed) return
+    const chunk = JSON.stringify(rows.slice(i, i + ROWS_PER_WRITE))
+    await write(res, (i > 0 ? ',' : '') + chunk.slice(1, -1))
+  }
+  res.end(']}')
+}
+
+/** Waits for the socket to drain when its buffer is full, so the answer does not pile up in memory. */
+function write(res: Response, chunk: string): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const done = (err?: unknown) => {
+      res.off('drain', done)
+      res.off('close', done)
+      if (err instanceof Error) reject(err)
+      else resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
 }

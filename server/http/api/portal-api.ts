@@ -6,7 +6,14 @@ import type { AuditLog } from '../../storage/audit-log.js'
 import type { PortalRecord, PortalStore } from '../../storage/portal-store.js'
 import type { AppSessions } from '../../trust/app-sessions.js'
 import type { PortalVerification } from '../../trust/portal-verification.js'
-import { requireAdmin, requireSession, sessionOf } from './require-session.js'
+import type { JobStore } from '../../storage/job-store.js'
+import type { PeopleNames } from '../../invites/people-names.js'
+import type { InvitationState, LedgerStore } from '../../storage/ledger-store.js'
+import type { AppSessionRecord } from '../../storage/session-store.js'
+import { jobView } from './jobs-api.js'
+import { requireAdmin, sessionOf } from './require-session.js'
+
+const RECENT_JOBS = 5
 
 const sessionBody = z.object({ authId: z.string().min(1).max(512), memberId: z.string().min(1).max(128) })
 const auditQuery = z.object({
@@ -14,18 +21,9 @@ const auditQuery = z.object({
   beforeId: z.coerce.number().int().positive().optional(),
 })
 
-/** The foundation's JSON API: session minting, who am I, dashboard, settings and the audit log. */
-export function portalApi(deps: {
-  sessions: AppSessions
-  verification: PortalVerification
-  portals: PortalStore
-  install: InstallService
-  audit: AuditLog
-  now?: () => number
-}): Router {
+/** The one route without a bearer: a fresh frame AUTH_ID buys a new app session. */
+export function sessionApi(deps: { sessions: AppSessions; verification: PortalVerification }): Router {
   const r = Router()
-  const now = deps.now ?? Date.now
-
   // Re-mint a session from the frame's current AUTH_ID (same proof as the iframe POST).
   r.post('/session', async (req, res) => {
     const parsed = sessionBody.safeParse(req.body)
@@ -36,8 +34,21 @@ export function portalApi(deps: {
     })
     res.json(s)
   })
+  return r
+}
 
-  r.use(requireSession(deps.sessions))
+/** Who am I, dashboard, settings and the audit log (behind requireSession). */
+export function portalApi(deps: {
+  portals: PortalStore
+  install: InstallService
+  audit: AuditLog
+  ledger: LedgerStore
+  jobs: JobStore
+  names: PeopleNames
+  now?: () => number
+}): Router {
+  const r = Router()
+  const now = deps.now ?? Date.now
 
   async function portalOf(memberId: string): Promise<PortalRecord> {
     const p = await deps.portals.get(memberId)
@@ -51,13 +62,29 @@ export function portalApi(deps: {
   r.get('/me', async (_req, res) => {
     const s = sessionOf(res)
     const p = await portalOf(s.memberId)
-    res.json({ user: { id: s.userId, isAdmin: s.isAdmin }, portal: portalView(p) })
+    res.json({ user: { id: s.userId, name: await deps.names.user(s.memberId, s.userId), isAdmin: s.isAdmin }, portal: portalView(p) })
   })
 
+  /** Admins count the whole portal; anyone else the invitations they sent (as GET /api/invitations shows them). */
+  async function countsFor(s: AppSessionRecord): Promise<Record<InvitationState, number>> {
+    if (s.isAdmin) return deps.ledger.counts(s.memberId)
+    const states: InvitationState[] = ['sent', 'pending', 'accepted', 'expired', 'revoked', 'failed']
+    const totals = await Promise.all(states.map((st) => deps.ledger.list(s.memberId, { states: [st], invitedBy: s.userId }, { limit: 0, offset: 0 })))
+    return Object.fromEntries(states.map((st, i) => [st, totals[i]!.total])) as Record<InvitationState, number>
+  }
+
   r.get('/dashboard', async (_req, res) => {
-    const p = await portalOf(sessionOf(res).memberId)
-    // Counts come from the invitation ledger once it exists; the foundation has none yet.
-    res.json({ portal: { status: p.status }, counts: { invited: 0, pending: 0, accepted: 0, failed: 0 }, registration: p.registration })
+    const s = sessionOf(res)
+    const { memberId } = s
+    const [p, c, latest] = await Promise.all([portalOf(memberId), countsFor(s), deps.jobs.list(memberId, { limit: s.isAdmin ? RECENT_JOBS : 100 })])
+    // Job results carry other people's invitations: non-admins see only the sends they started.
+    const recent = latest.filter((j) => s.isAdmin || j.createdBy === s.userId).slice(0, RECENT_JOBS)
+    res.json({
+      portal: { status: p.status },
+      counts: { invited: c.sent + c.pending + c.accepted + c.expired + c.revoked, pending: c.sent + c.pending, accepted: c.accepted, failed: c.failed },
+      registration: p.registration,
+      recentJobs: recent.map(jobView),
+    })
   })
 
   r.get('/settings', async (_req, res) => {

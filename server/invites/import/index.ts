@@ -14,7 +14,7 @@ export {
   type MappingProblemCode,
   type MappingValidation,
 } from './map-columns.js'
-export { normalizeRows, type NormalizedRow, type RowIssue, type RowIssueCode } from './normalize-rows.js'
+export { eachNormalizedRow, normalizeRows, type NormalizedRow, type RowIssue, type RowIssueCode } from './normalize-rows.js'
 export {
   STANDARD_FIELDS,
   isFieldKey,

@@ -56,24 +56,31 @@ export interface NormalizedRow {
  * Values are taken as text: a cell starting with = + - @ is kept verbatim (export neutralises it elsewhere).
  */
 export function normalizeRows(rows: string[][], mapping: ColumnMapping, headerRow: boolean): NormalizedRow[] {
+  return [...eachNormalizedRow(rows, mapping, headerRow)]
+}
+
+/**
+ * normalizeRows one row at a time, for a caller that keeps only what it makes of each row. With `release`,
+ * each source row is dropped from `rows` once read (the caller owns the array and needs it no more).
+ */
+export function* eachNormalizedRow(rows: Array<string[] | null>, mapping: ColumnMapping, headerRow: boolean, opts: { release?: boolean } = {}): Generator<NormalizedRow> {
   const columns = Object.entries(mapping)
     .filter((entry): entry is [string, FieldKey] => entry[1] !== null && entry[1] !== undefined)
     .map(([column, field]) => ({ column: Number(column), field }))
 
-  const firstData = headerRow ? rows.findIndex((r) => !isEmptyRow(r)) + 1 : 0
+  const firstData = headerRow ? rows.findIndex((r) => !isEmptyRow(r ?? [])) + 1 : 0
   const firstRowByEmail = new Map<string, number>()
   const firstRowByPhone = new Map<string, number>()
-  const result: NormalizedRow[] = []
 
   for (let i = Math.max(firstData, 0); i < rows.length; i++) {
     const cells = rows[i] ?? []
+    if (opts.release) rows[i] = null
     if (isEmptyRow(cells)) continue
     const row = normalizeRow(i + 1, cells, columns)
     flagDuplicate(row, 'email', firstRowByEmail)
     flagDuplicate(row, 'phone', firstRowByPhone)
-    result.push(row)
+    yield row
   }
-  return result
 }
 
 function normalizeRow(rowNumber: number, cells: string[], columns: Array<{ column: number; field: FieldKey }>): NormalizedRow {

@@ -1,7 +1,7 @@
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { crc32, createInflateRaw } from 'node:zlib'
-import ExcelJS from 'exceljs'
+import type ExcelJS from 'exceljs'
 import { InputError } from '../../shared/errors.js'
 import { cellText } from './xlsx-cell-text.js'
 import { readZipDirectory, type ZipEntry } from './zip-directory.js'
@@ -44,7 +44,9 @@ const EMPTY_SHARED_STRINGS =
 export async function parseXlsx(bytes: Uint8Array, opts: { sheet?: string } = {}): Promise<ParsedXlsx> {
   const records = streamableRecords(bytes)
   await verifyRecords(records)
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(zipStream(records), { objectMode: false }), {
+  // Loaded on the first spreadsheet: exceljs is tens of MB of heap that a server reading CSVs never needs.
+  const { default: Excel } = await import('exceljs')
+  const reader = new Excel.stream.xlsx.WorkbookReader(Readable.from(zipStream(records), { objectMode: false }), {
     worksheets: 'emit',
     sharedStrings: 'cache',
     // Styles tell date cells from numbers; hyperlinks are not needed, a hyperlink cell's value is its text.

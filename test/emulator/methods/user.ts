@@ -219,7 +219,9 @@ const escapeHtml = (s: string): string =>
 
 function emailTaken(portal: Portal, email: string, exceptId?: number): boolean {
   const e = email.toLowerCase()
-  return portal.userRecords().some((u) => u.ID !== exceptId && str(u.fields.EMAIL).toLowerCase() === e)
+  // No copy of the user list per call: a 50-command batch on a 20,000-user portal asks 50 times.
+  for (const u of portal.usersById.values()) if (u.ID !== exceptId && str(u.fields.EMAIL).length === e.length && str(u.fields.EMAIL).toLowerCase() === e) return true
+  return false
 }
 
 const argErr = (description: string): RestError => new RestError(400, 'ERROR_ARGUMENT', description, '')

@@ -1,0 +1,97 @@
+/**
+ * `npm run bench`: measures, then writes bench/results.md. Targets are reported as PASS/FAIL, never
+ * enforced: the exit code is non-zero only when a measurement crashed.
+ *
+ * Env: BENCH_SPEED (emulated seconds per real second for the send runs, default 50),
+ * BENCH_SIZES (invite counts, default "1000,10000"), BENCH_ONLY (comma list of send,dryrun,duplicates),
+ * BENCH_COMPILED=1 (child processes run as plain JS bundles, without the tsx loader), BENCH_CHILD_ARGS (extra
+ * Node flags for the dry-run server, e.g. a heap limit).
+ */
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createClock } from '../test/emulator/index.js'
+import { startBenchStack } from './bench-stack.js'
+import { measureDryRunMemory } from './dry-run-memory.js'
+import { measureDuplicateCheck } from './duplicate-check.js'
+import { renderReport, type BenchResults } from './report.js'
+import { measureThroughput } from './send-throughput.js'
+
+const speed = Number(process.env.BENCH_SPEED ?? 50)
+const sizes = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)
+const only = new Set((process.env.BENCH_ONLY ?? 'send,dryrun,duplicates').split(','))
+const out = path.resolve(import.meta.dirname, 'results.md')
+const log = (s: string): void => console.log(`[bench] ${s}`)
+
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain'], { encoding: 'utf8' }).split('\n').filter(Boolean).length
+    return dirty ? `${head} + ${dirty} uncommitted changes` : head
+  } catch {
+    return 'unknown'
+  }
+}
+
+const cpus = os.cpus()
+const started = Date.now()
+const results: BenchResults = {
+  info: {
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB RAM, ${os.platform()} ${os.release()}`,
+    commit: commit(),
+    speed,
+    totalWallSec: 0,
+    load: [],
+    cores: cpus.length,
+  },
+  errors: {},
+}
+
+/** The 1-minute load average at each step boundary: other work on the machine inflates sped-up time. */
+function noteLoad(at: string): void {
+  results.info.load.push({ at, load1: os.loadavg()[0] ?? 0 })
+}
+
+async function step(name: string, run: () => Promise<void>): Promise<void> {
+  const t = Date.now()
+  noteLoad(`before ${name}`)
+  log(`${name}…`)
+  try {
+    await run()
+    log(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s`)
+  } catch (e) {
+    results.errors[name] = e instanceof Error ? (e.stack ?? e.message) : String(e)
+    console.error(`[bench] ${name} crashed:`, e)
+  }
+}
+
+if (only.has('send')) {
+  await step('send throughput', async () => {
+    const clock = createClock({ speed })
+    const stack = await startBenchStack({ clock })
+    try {
+      results.throughput = await measureThroughput(stack, clock, sizes, log)
+    } finally {
+      await stack.close()
+    }
+  })
+}
+if (only.has('dryrun')) {
+  await step('dry-run memory', async () => {
+    results.dryRun = await measureDryRunMemory({ rows: 50_000, directoryUsers: 20_000 })
+  })
+}
+if (only.has('duplicates')) {
+  await step('duplicate check', async () => {
+    results.duplicates = await measureDuplicateCheck({ portalUsers: 20_000, rows: 10_000 })
+  })
+}
+
+noteLoad('end')
+results.info.totalWallSec = (Date.now() - started) / 1000
+writeFileSync(out, renderReport(results))
+log(`wrote ${path.relative(process.cwd(), out)} (${results.info.totalWallSec.toFixed(0)} s)`)
+process.exit(Object.keys(results.errors).length ? 1 : 0)
