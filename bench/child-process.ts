@@ -1,7 +1,7 @@
 /** Runs a bench module in its own Node process (with tsx, like `npm run bench`) and collects its IPC messages. */
 import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { createRequire } from 'node:module'
+import { buildSync } from 'esbuild'
 
 export interface Child<M> {
   proc: ChildProcess
@@ -12,19 +12,18 @@ export interface Child<M> {
   exited: Promise<number | null>
 }
 
-/** BENCH_COMPILED=1: the module bundled to plain JS (as production runs), without the tsx loader. */
-function entryOf(file: string): { entry: string; loader: string[] } {
+/** Compiled: the module bundled to plain JS (as production runs), without the tsx loader. */
+function entryOf(file: string, compiled: boolean): { entry: string; loader: string[] } {
   const source = path.resolve(import.meta.dirname, file)
-  if (process.env.BENCH_COMPILED !== '1') return { entry: source, loader: ['--import', 'tsx'] }
+  if (!compiled) return { entry: source, loader: ['--import', 'tsx'] }
   const out = path.resolve(import.meta.dirname, '../node_modules/.cache/invite-desk-bench', file.replace(/\.ts$/, '.mjs'))
-  // esbuild comes with tsx (and vite); loaded only for this option.
-  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild')
   buildSync({ entryPoints: [source], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' })
   return { entry: out, loader: [] }
 }
 
-export function startChild<M>(file: string, env: Record<string, string>, execArgv: string[] = []): Child<M> {
-  const { entry, loader } = entryOf(file)
+/** `compiled` defaults to BENCH_COMPILED=1. */
+export function startChild<M>(file: string, env: Record<string, string>, execArgv: readonly string[] = [], compiled = process.env.BENCH_COMPILED === '1'): Child<M> {
+  const { entry, loader } = entryOf(file, compiled)
   const proc = fork(entry, [], {
     env: { ...process.env, ...env },
     execArgv: [...loader, ...execArgv],

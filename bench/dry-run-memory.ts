@@ -14,6 +14,8 @@ import type { Footprint } from './dry-run-footprint.js'
 import { messyList, seedDirectory, type MessyListStats } from './fixtures.js'
 
 export interface DryRunMemoryResult {
+  /** Node flags the server ran with (besides the bundle: always compiled, as `npm start` runs it). */
+  nodeFlags: readonly string[]
   rows: number
   fileBytes: number
   directoryUsers: number
@@ -43,11 +45,11 @@ async function measureFootprint(rows: number, directoryUsers: number): Promise<F
   return f
 }
 
-export async function measureDryRunMemory(opts: { rows: number; directoryUsers: number }): Promise<DryRunMemoryResult> {
+export async function measureDryRunMemory(opts: { rows: number; directoryUsers: number; nodeFlags: readonly string[] }): Promise<DryRunMemoryResult> {
   const emu = await startEmulator({ apps: [TEST_APP] })
   const dir = await mkdtemp(path.join(tmpdir(), 'invite-desk-bench-'))
   const input: ServerInput = { oauthUrl: emu.oauthUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, appSecret: APP_SECRET, sqlitePath: path.join(dir, 'bench.sqlite') }
-  const child = startChild<ServerReady | MemorySample>('dry-run-server.ts', { BENCH_SERVER: JSON.stringify(input) }, (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean))
+  const child = startChild<ServerReady | MemorySample>('dry-run-server.ts', { BENCH_SERVER: JSON.stringify(input) }, opts.nodeFlags, true)
   try {
     const ready = (await child.next()) as ServerReady
     let existing: string[] = []
@@ -80,7 +82,7 @@ export async function measureDryRunMemory(opts: { rows: number; directoryUsers: 
     await child.exited
     const footprint = await measureFootprint(opts.rows, opts.directoryUsers)
     return {
-      rows: opts.rows, fileBytes: bytes.length, directoryUsers: opts.directoryUsers, file: stats,
+      nodeFlags: opts.nodeFlags, rows: opts.rows, fileBytes: bytes.length, directoryUsers: opts.directoryUsers, file: stats,
       baseline, afterUpload, afterDryRun, afterAgain, uploadSec, dryRunSec, againSec, summary: res.summary, answerBytes: res.bytes, footprint,
     }
   } finally {

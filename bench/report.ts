@@ -1,4 +1,5 @@
 /** Renders bench/results.md from the measurements of one run. Ratios only; no figure is asserted. */
+import os from 'node:os'
 import type { DryRunMemoryResult } from './dry-run-memory.js'
 import type { DuplicateCheckResult } from './duplicate-check.js'
 import type { EngineRun, PortalTraffic, ThroughputResult } from './send-throughput.js'
@@ -19,6 +20,8 @@ export interface BenchResults {
   info: RunInfo
   throughput?: ThroughputResult
   dryRun?: DryRunMemoryResult
+  /** The same dry run with Node's default heap settings (reference). */
+  dryRunDefaults?: DryRunMemoryResult
   duplicates?: DuplicateCheckResult
   /** Measurements that crashed: name → error text (the rest of the report still stands). */
   errors: Record<string, string>
@@ -156,12 +159,12 @@ export function dryRunPeak(d: DryRunMemoryResult): number {
   return Math.max(d.afterDryRun.maxRss, d.afterDryRun.vmHwm ?? 0)
 }
 
-function dryRunSection(d: DryRunMemoryResult, out: string[]): void {
+function dryRunSection(d: DryRunMemoryResult, defaults: DryRunMemoryResult | undefined, out: string[]): void {
   const peak = dryRunPeak(d)
   const peakAgain = Math.max(d.afterAgain.maxRss, d.afterAgain.vmHwm ?? 0)
   out.push('## 2. Dry run of a 50,000-row file: memory and time', '')
   out.push(
-    `The server runs alone in a child process (bench/dry-run-server.ts, built like server/main.ts: SQLite file, production defaults, started with tsx as \`npm start\` does); this process plays the portal (emulator, real-time clock, ${d.directoryUsers.toLocaleString('en')} users seeded before the install) and the browser (upload and dry run through the JSON API). ` +
+    `The server runs alone in a child process (bench/dry-run-server.ts, built like server/main.ts: SQLite file, production defaults) as \`npm start\` runs it: bundled to plain JS by scripts/build-server.ts, with the Node flags of scripts/server-node-flags.ts (\`${d.nodeFlags.join(' ')}\`)); this process plays the portal (emulator, real-time clock, ${d.directoryUsers.toLocaleString('en')} users seeded before the install) and the browser (upload and dry run through the JSON API). ` +
       `The file: ${d.rows.toLocaleString('en')} rows, ${mb(d.fileBytes)} MB, \`;\`-separated UTF-8 with BOM, Фамилия/Имя/Отчество/E-mail/Телефон/Должность/Отдел, 70 % Cyrillic names; ${d.file.invalidEmails} broken e-mails, ${d.file.duplicateRows} repeated rows, ${d.file.unknownDepartments} misspelt departments, ${d.file.existing} people already in the portal. ` +
       'Peak = getrusage `ru_maxrss` (same as /proc/self/status VmHWM), MB = 2^20 bytes.',
     '',
@@ -173,9 +176,10 @@ function dryRunSection(d: DryRunMemoryResult, out: string[]): void {
     `| second dry run (cache fresh: incremental sync + check) | ${f2(d.againSec)} s | ${f2(d.afterAgain.cpuSec - d.afterDryRun.cpuSec)} s | ${mb(d.afterAgain.rss)} MB | ${mb(d.afterAgain.maxRss)} MB | ${mb(d.afterAgain.peakHeapUsed)} MB | ${mb(d.afterAgain.peakExternal)} MB |`,
     '',
     `**Peak RSS of the server process through upload and dry run: ${mb(peak)} MB** — target ≤ ${TARGET_RSS_MB} MB: ${verdict(peak <= TARGET_RSS_MB * MB)}. ` +
-      `Of that, the idle server (Node, the tsx loader, the app's modules) holds ${mb(d.baseline.maxRss)} MB; the upload adds ${mb(d.afterUpload.maxRss - d.baseline.maxRss)} MB and the dry run ${mb(peak - d.afterUpload.maxRss)} MB. ` +
+      `Of that, the idle server (Node and the app's modules) holds ${mb(d.baseline.maxRss)} MB; the upload adds ${mb(d.afterUpload.maxRss - d.baseline.maxRss)} MB and the dry run ${mb(peak - d.afterUpload.maxRss)} MB. ` +
       `Checking the same upload again raises the peak to ${mb(peakAgain)} MB.`,
     '',
+    ...(defaults ? [referenceLine(defaults), ''] : []),
     `Dry-run summary: ${Object.entries(d.summary).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v}`).join(', ')}; existing: ${list(d.summary.existing as Record<string, number>)}.`,
     '',
     'The wall time of the first dry run is mostly the emulated portal computing its answers to the directory sync (it filters all users for every `user.get` page, in this process); the server\'s own share is its CPU column.',
@@ -190,6 +194,12 @@ function dryRunSection(d: DryRunMemoryResult, out: string[]): void {
     `The JSON answer carries every row: ${d.footprint.answerChars.toLocaleString('en')} characters, a two-byte string in V8 because of the Cyrillic, then ${mb(d.answerBytes)} MB of UTF-8 in a Buffer.`,
     '',
   )
+}
+
+/** The same measurement without the production flags: what Node's own heap sizing does on this machine. */
+function referenceLine(d: DryRunMemoryResult): string {
+  const peak = dryRunPeak(d)
+  return `Reference, the same bundle with Node's default heap sizing (flags: ${d.nodeFlags.length ? `\`${d.nodeFlags.join(' ')}\`` : 'none'}; ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB machine): peak ${mb(peak)} MB (idle ${mb(d.baseline.maxRss)} MB, upload +${mb(d.afterUpload.maxRss - d.baseline.maxRss)} MB, dry run +${mb(peak - d.afterUpload.maxRss)} MB; again ${mb(Math.max(d.afterAgain.maxRss, d.afterAgain.vmHwm ?? 0))} MB), dry run ${f2(d.dryRunSec)} s / again ${f2(d.againSec)} s wall (server CPU ${f2(d.afterDryRun.cpuSec - d.afterUpload.cpuSec)} s / ${f2(d.afterAgain.cpuSec - d.afterDryRun.cpuSec)} s). The live data is the same (the table of retained structures below); without a ceiling V8 lets garbage accumulate before it collects.`
 }
 
 function duplicateSection(d: DuplicateCheckResult, limits: { burst: number; drainPerSec: number; operatingLimitSec: number } | undefined, out: string[]): void {
@@ -264,7 +274,7 @@ export function renderReport(r: BenchResults): string {
   out.push('## Summary', '', '| measurement | value | target | result |', '|---|---|---|---|', ...summary, '')
   for (const [name, err] of Object.entries(r.errors)) out.push(`> **${name} crashed**: \`${err.slice(0, 500)}\``, '')
   if (r.throughput) throughputSection(r.throughput, out)
-  if (r.dryRun) dryRunSection(r.dryRun, out)
+  if (r.dryRun) dryRunSection(r.dryRun, r.dryRunDefaults, out)
   if (r.duplicates) duplicateSection(r.duplicates, r.throughput?.limits, out)
   return out.join('\n')
 }

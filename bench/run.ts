@@ -4,8 +4,8 @@
  *
  * Env: BENCH_SPEED (emulated seconds per real second for the send runs, default 50),
  * BENCH_SIZES (invite counts, default "1000,10000"), BENCH_ONLY (comma list of send,dryrun,duplicates),
- * BENCH_COMPILED=1 (child processes run as plain JS bundles, without the tsx loader), BENCH_CHILD_ARGS (extra
- * Node flags for the dry-run server, e.g. a heap limit).
+ * BENCH_COMPILED=1 (the other child processes run as plain JS bundles too; the dry-run server always does, as
+ * `npm start` runs it), BENCH_CHILD_ARGS (extra Node flags for the dry-run server).
  */
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -17,6 +17,7 @@ import { measureDryRunMemory } from './dry-run-memory.js'
 import { measureDuplicateCheck } from './duplicate-check.js'
 import { renderReport, type BenchResults } from './report.js'
 import { measureThroughput } from './send-throughput.js'
+import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
 
 const speed = Number(process.env.BENCH_SPEED ?? 50)
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)
@@ -81,7 +82,10 @@ if (only.has('send')) {
 }
 if (only.has('dryrun')) {
   await step('dry-run memory', async () => {
-    results.dryRun = await measureDryRunMemory({ rows: 50_000, directoryUsers: 20_000 })
+    const extra = (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean)
+    results.dryRun = await measureDryRunMemory({ rows: 50_000, directoryUsers: 20_000, nodeFlags: [...SERVER_NODE_FLAGS, ...extra] })
+    // The same server with Node's own heap sizing, to show what the production flags buy.
+    results.dryRunDefaults = await measureDryRunMemory({ rows: 50_000, directoryUsers: 20_000, nodeFlags: extra })
   })
 }
 if (only.has('duplicates')) {

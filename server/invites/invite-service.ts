@@ -1,3 +1,4 @@
+import pLimit from 'p-limit'
 import { AppError, InputError, NotFoundError } from '../shared/errors.js'
 import type { JobRunner } from '../engine/job-runner.js'
 import type { InvitationLifecycle } from '../ledger/invitation-lifecycle.js'
@@ -14,11 +15,10 @@ import {
   type ColumnMapping, type NormalizedRow,
 } from './import/index.js'
 import { parseDepartment, parseGroups } from './import/field-values.js'
-import { readImport, type ImportOverrides } from './read-import.js'
+import { readImport, summarizeImport, type ImportInput, type ImportOverrides, type ImportSummary } from './read-import.js'
 import { renderTemplate } from './render-template.js'
 
 const IMPORT_TTL_MS = 24 * 60 * 60 * 1000
-const SAMPLE_ROWS = 20
 
 export interface ImportView {
   id: string
@@ -57,14 +57,17 @@ export function createInviteService(deps: {
   now?: () => number
 }) {
   const now = deps.now ?? Date.now
+  /**
+   * Work on a whole file (reading it again, checking every row, creating its job) runs one at a time in this
+   * instance, others wait their turn: a 100,000-row file holds well over 100 MB at its peak, and the server's
+   * heap is bounded (scripts/server-node-flags.ts), so two at once from two portals must not add up.
+   */
+  const wholeFile = pLimit(1)
 
-  function view(r: ImportRecord): ImportView {
-    const nonEmpty = r.rows.filter((row) => row.some((c) => c.trim() !== ''))
-    const headers = r.headerRow ? nonEmpty[0] ?? [] : (nonEmpty[0] ?? []).map((_, i) => `#${i + 1}`)
-    const data = r.headerRow ? nonEmpty.slice(1) : nonEmpty
+  function view(id: string, s: ImportSummary): ImportView {
     return {
-      id: r.id, source: r.source, fileName: r.fileName, detected: r.detected, headerRow: r.headerRow, headers,
-      sample: data.slice(0, SAMPLE_ROWS), rowCount: data.length, mapping: r.mapping, problems: r.problems,
+      id, source: s.source, fileName: s.fileName, detected: s.detected, headerRow: s.headerRow, headers: s.headers,
+      sample: s.sample, rowCount: s.rowCount, mapping: s.mapping, problems: s.problems,
     }
   }
 
@@ -187,48 +190,51 @@ export function createInviteService(deps: {
   return {
     syncDirectory,
 
-    async createImport(memberId: string, userId: number, input: Parameters<typeof readImport>[0]): Promise<ImportView> {
-      const parsed = await readImport(input)
+    async createImport(memberId: string, userId: number, input: ImportInput): Promise<ImportView> {
+      // A file's rows are not stored (the dry run reads them again from its bytes), so its upload only counts
+      // them; a paste has no bytes to read again, so its rows are kept.
+      const pasted = input.kind === 'paste' ? await readImport(input) : null
+      const parsed = pasted ?? (await summarizeImport(input))
       const bytes = input.kind === 'file' ? input.bytes : null
-      // Created without its rows, which are then written on their own: create() answers with the record read
-      // back, and reading 50,000 rows back (their JSON text and a second parsed copy) only to show 20 of
-      // them is tens of MB at the upload's peak. The id is not known to anyone before this returns.
       const r = await deps.imports.create({
         memberId, createdBy: userId, source: parsed.source, fileName: parsed.fileName,
         original: bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : null,
-        detected: parsed.detected, rows: bytes ? [] : parsed.rows, headerRow: parsed.headerRow, mapping: parsed.mapping, problems: parsed.problems,
+        detected: parsed.detected, rows: pasted?.rows ?? [], headerRow: parsed.headerRow, mapping: parsed.mapping, problems: parsed.problems,
       }, IMPORT_TTL_MS, now())
-      return view({ ...r, original: null, rows: parsed.rows })
+      return view(r.id, parsed)
     },
 
     async reparse(memberId: string, id: string, overrides: ImportOverrides): Promise<ImportView> {
       const r = await load(memberId, id)
       if (!r.original) throw new InputError('not_a_file', 'A pasted list has nothing to re-read')
-      const parsed = await readImport({ kind: 'file', bytes: Buffer.from(r.original, 'base64'), fileName: r.fileName }, overrides)
+      const parsed = await summarizeImport({ kind: 'file', bytes: Buffer.from(r.original, 'base64'), fileName: r.fileName }, overrides)
       await deps.imports.update(memberId, id, {
         detected: parsed.detected, rows: [], headerRow: parsed.headerRow, mapping: parsed.mapping, problems: parsed.problems, settings: null, edits: {}, excluded: [],
       })
-      return view({ ...r, detected: parsed.detected, rows: parsed.rows, headerRow: parsed.headerRow, mapping: parsed.mapping, problems: parsed.problems, original: null, settings: null, edits: {}, excluded: [] })
+      return view(id, parsed)
     },
 
     async dryRun(memberId: string, id: string, input: DryRunSettings): Promise<DryRunView> {
-      const r = await load(memberId, id)
-      await fillRows(r)
-      let columns = 0
-      for (const x of r.rows) columns = Math.max(columns, x.length)
-      const v = validateMapping(input.mapping, columns)
-      if (!v.ok) throw new InputError('invalid_mapping', v.problems.map((p) => p.message).join('; '), v.problems)
       // An archived template was deleted by its author: it stays readable for sent invitations, not for new ones.
       const template = input.templateId ? await deps.templates.get(memberId, input.templateId) : undefined
       if (input.templateId && (!template || template.archived)) throw new InputError('unknown_template', 'The chosen template does not exist')
-      // Fresh enough to trust: new users since the last pass cost one request (see DirectorySync).
+      // Fresh enough to trust: new users since the last pass cost one request (see DirectorySync). Done before
+      // the file is read, so the rows are not held while the portal answers.
       await syncDirectory(memberId, false)
-      const settings: DryRunSettings = { ...input, mapping: v.mapping }
-      await deps.imports.update(memberId, id, { settings, mapping: v.mapping, headerRow: input.headerRow })
-      // The loaded record is handed over whole (not copied): evaluate() empties its rows once normalised.
-      r.mapping = v.mapping
-      r.headerRow = input.headerRow
-      return dryRunView(memberId, r, settings)
+      return wholeFile(async () => {
+        const r = await load(memberId, id)
+        await fillRows(r)
+        let columns = 0
+        for (const x of r.rows) columns = Math.max(columns, x.length)
+        const v = validateMapping(input.mapping, columns)
+        if (!v.ok) throw new InputError('invalid_mapping', v.problems.map((p) => p.message).join('; '), v.problems)
+        const settings: DryRunSettings = { ...input, mapping: v.mapping }
+        await deps.imports.update(memberId, id, { settings, mapping: v.mapping, headerRow: input.headerRow })
+        // The loaded record is handed over whole (not copied): evaluate() empties its rows once normalised.
+        r.mapping = v.mapping
+        r.headerRow = input.headerRow
+        return dryRunView(memberId, r, settings)
+      })
     },
 
     async editRow(memberId: string, id: string, rowNumber: number, edit: RowEdit & { excluded?: boolean }): Promise<{ row: DryRunRow; summary: DryRunSummary }> {
@@ -242,7 +248,8 @@ export function createInviteService(deps: {
       if (excluded === false) ex.delete(rowNumber)
       r.edits = edits
       r.excluded = [...ex]
-      const { rows } = await evaluate(memberId, r, r.settings)
+      const settings = r.settings
+      const { rows } = await wholeFile(() => evaluate(memberId, r, settings))
       const row = rows.find((x) => x.rowNumber === rowNumber)
       // Checked before saving: an edit of a row the file does not have must not linger in the import.
       if (!row) throw new NotFoundError('row_not_found', `There is no row ${rowNumber} in this file`)
@@ -253,11 +260,12 @@ export function createInviteService(deps: {
     async report(memberId: string, id: string): Promise<DryRunRow[]> {
       const r = await load(memberId, id)
       if (!r.settings) throw new AppError('dry_run_required', 'Run the check first', 409)
-      return (await evaluate(memberId, r, r.settings)).rows
+      const settings = r.settings
+      return (await wholeFile(() => evaluate(memberId, r, settings))).rows
     },
 
     /** Turns the checked rows into a job; refuses while any included row has an error. */
-    async send(memberId: string, id: string, user: { id: number; name: string }): Promise<{ jobId: string }> {
+    send: (memberId: string, id: string, user: { id: number; name: string }): Promise<{ jobId: string }> => wholeFile(async () => {
       const r = await load(memberId, id)
       if (!r.settings) throw new AppError('dry_run_required', 'Run the check before sending', 409)
       if (r.jobId && !r.jobId.startsWith('pending:')) return { jobId: r.jobId }
@@ -268,6 +276,10 @@ export function createInviteService(deps: {
       const template = s.templateId ? await deps.templates.get(memberId, s.templateId) : undefined
       const portal = await deps.portals.get(memberId)
       const items: NewJobItem[] = rows.map((row, k) => itemFor(row, normalized[k]!, s, template, { inviter: user.name, portal: portal?.domain ?? '' }))
+      // The checked rows are not needed past this point; at 100,000 rows they are tens of MB the job's
+      // creation should not have to share the heap with.
+      rows.length = 0
+      normalized.length = 0
       const claimed = await deps.imports.claimForSend(memberId, id, `pending:${crypto.randomUUID()}`)
       if (!claimed) throw new AppError('already_sending', 'This list is already being sent', 409)
       let job
@@ -287,7 +299,7 @@ export function createInviteService(deps: {
       await deps.jobs.setStatus(memberId, job.id, ['queued'], 'running')
       deps.runner.kick()
       return { jobId: job.id }
-    },
+    }),
   }
 }
 

@@ -229,19 +229,22 @@ export function createJobStore(app: AppDatabase, clock: () => number = Date.now)
           })
           .returningAll()
           .executeTakeFirstOrThrow()
-        const rows: Insertable<InviteJobItemsTable>[] = items.map((item, i) => ({
-          job_id: id,
-          seq: i + 1,
-          member_id: job.memberId,
-          state: item.state ?? 'queued',
-          email: item.email,
-          phone: item.phone,
-          payload: toJsonText(item.payload),
-          error_code: item.errorCode ?? null,
-          error_message: item.errorMessage == null ? null : item.errorMessage.slice(0, MAX_ERROR_MESSAGE),
-          updated_at: now,
-        }))
-        for (const chunk of chunked(rows, rowsPerInsert(dialect, ITEM_INSERT_COLUMNS))) {
+        // Rows (and their payload JSON) are built one statement's worth at a time: 100,000 payloads as JSON
+        // text at once would be far more memory than the items themselves.
+        const size = rowsPerInsert(dialect, ITEM_INSERT_COLUMNS)
+        for (let from = 0; from < items.length; from += size) {
+          const chunk: Insertable<InviteJobItemsTable>[] = items.slice(from, from + size).map((item, k) => ({
+            job_id: id,
+            seq: from + k + 1,
+            member_id: job.memberId,
+            state: item.state ?? 'queued',
+            email: item.email,
+            phone: item.phone,
+            payload: toJsonText(item.payload),
+            error_code: item.errorCode ?? null,
+            error_message: item.errorMessage == null ? null : item.errorMessage.slice(0, MAX_ERROR_MESSAGE),
+            updated_at: now,
+          }))
           await trx.insertInto('invite_job_items').values(chunk).execute()
         }
         const [created] = await withTotals(trx, [jobRow])

@@ -78,6 +78,21 @@ for (const backend of BACKENDS) {
       await nothingLeft()
     })
 
+    it('takes 100,000 rows and refuses one more, in a CSV and in a workbook', async () => {
+      const csv = (n: number) => 'E-mail\r\n' + Array.from({ length: n }, (_, i) => `u${i}@example.test\r\n`).join('')
+      const most = await api.upload(csv(100_000), 'most.csv')
+      expect({ status: most.status, rowCount: most.body.rowCount }).toEqual({ status: 201, rowCount: 100_000 })
+
+      const over = await api.upload(csv(100_001), 'over.csv')
+      expect({ status: over.status, code: over.body?.error?.code }).toEqual({ status: 400, code: 'too_many_rows' })
+      expect(over.body.error.message).toBe('The file has 100,001 rows; at most 100,000 can be invited at once. Split it into several files.')
+
+      const book = await buildXlsx([{ name: 'People', rows: [['E-mail'], ...Array.from({ length: 100_001 }, (_, i) => [`u${i}@example.test`])] }])
+      const overBook = await api.upload(book, 'over.xlsx')
+      expect({ status: overBook.status, code: overBook.body?.error?.code }).toEqual({ status: 400, code: 'too_many_rows' })
+      expect(overBook.body.error.message).toMatch(/more than 100,000 rows/)
+    }, 60_000)
+
     it('reads a CSV with an unclosed quote row by row and reports the broken row as a problem', async () => {
       // The quote is never closed: a naive parser would swallow every row after it into one value.
       const text = 'E-mail,Name\r\na@example.test,"Anna\r\nb@example.test,Boris\r\nc@example.test,Clara\r\n'

@@ -17,7 +17,7 @@ const importPath = (id: string) => `/api/imports/${encodeURIComponent(id)}`
 
 /**
  * POST /api/imports with the file's bytes. Rejections: 400/413/415 with codes
- * empty | too_large | binary | not_spreadsheet | xls_legacy | corrupt_file | unterminated_quote | no_rows.
+ * empty | too_large | binary | not_spreadsheet | xls_legacy | corrupt_file | unterminated_quote | no_rows | too_many_rows.
  */
 export function createFileImport(file: File): Promise<Import> {
   return request<Import>('/api/imports', {

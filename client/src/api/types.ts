@@ -307,7 +307,7 @@ export interface Import {
 
 /** Upload rejection codes (400/413/415). */
 export const UPLOAD_ERROR_CODES = [
-  'empty', 'too_large', 'binary', 'not_spreadsheet', 'xls_legacy', 'corrupt_file', 'unterminated_quote', 'no_rows',
+  'empty', 'too_large', 'binary', 'not_spreadsheet', 'xls_legacy', 'corrupt_file', 'unterminated_quote', 'no_rows', 'too_many_rows',
 ] as const
 export type UploadErrorCode = (typeof UPLOAD_ERROR_CODES)[number]
 

@@ -1,7 +1,8 @@
 /** Input side of templated bulk invites: upload sniffing, decoding, parsing, column mapping, row normalisation. */
-export { sniffUpload, MAX_UPLOAD_BYTES, type SniffResult, type SniffRejectionCode } from './sniff-upload.js'
+export { sniffUpload, tooManyRows, MAX_IMPORT_ROWS, MAX_UPLOAD_BYTES, type SniffResult, type SniffRejectionCode } from './sniff-upload.js'
 export { decodeCsvBytes, type CsvEncoding, type DecodedText } from './decode-text.js'
-export { parseCsv, type CsvDelimiter, type CsvProblem, type CsvProblemCode, type ParsedCsv } from './parse-csv.js'
+export { parseCsv, summarizeCsv, type CsvDelimiter, type CsvProblem, type CsvProblemCode, type CsvSummary, type ParsedCsv } from './parse-csv.js'
+export { summarizeTable, type TableSummary } from './table-summary.js'
 export { parseXlsx, XlsxParseError, MAX_XLSX_XML_BYTES, type ParsedXlsx, type XlsxErrorCode } from './parse-xlsx.js'
 export { parsePaste, type PasteItem } from './parse-paste.js'
 export {

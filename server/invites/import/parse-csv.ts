@@ -1,4 +1,5 @@
 import Papa from 'papaparse'
+import { TableSummarizer, isEmptyRow, summarizeTable, type TableSummary } from './table-summary.js'
 
 export type CsvDelimiter = ',' | ';' | '\t'
 
@@ -14,6 +15,11 @@ export interface CsvProblem {
 export interface ParsedCsv {
   delimiter: CsvDelimiter
   rows: string[][]
+  problems: CsvProblem[]
+}
+
+export interface CsvSummary extends TableSummary {
+  delimiter: CsvDelimiter
   problems: CsvProblem[]
 }
 
@@ -35,6 +41,41 @@ export function parseCsv(text: string, opts: { delimiter?: CsvDelimiter } = {}):
   trimTrailingEmptyRows(rows)
   problems.push(...raggedRowProblems(rows, delimiter))
   return { delimiter, rows, problems: capProblems(problems) }
+}
+
+/**
+ * The same reading as parseCsv, row by row, keeping only the first rows: an upload of 50,000 rows is counted
+ * and checked without holding them all. A file with a quote that swallows line breaks needs parseCsv's
+ * re-reading around the broken line, so such a file (rare) is read whole instead.
+ */
+export function summarizeCsv(text: string, opts: { delimiter?: CsvDelimiter; keep: number }): CsvSummary {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text
+  const delimiter = opts.delimiter ?? detectDelimiter(body)
+  const table = new TableSummarizer(opts.keep)
+  const problems: CsvProblem[] = []
+  let expected = -1
+  let broken = false
+  let index = 0
+  Papa.parse<string[]>(body, {
+    delimiter, quoteChar: '"', escapeChar: '"',
+    step(result, parser) {
+      const row = result.data
+      const quoteErrors = result.errors.filter((e) => e.type === 'Quotes')
+      if (quoteErrors.some((e) => e.code === 'MissingQuotes') || (quoteErrors.length > 0 && row.some((v) => /[\r\n]/.test(v)))) {
+        broken = true
+        parser.abort()
+        return
+      }
+      index++
+      if (quoteErrors.length > 0) problems.push(malformedQuote(index))
+      if (!table.add(row)) return
+      if (expected < 0) expected = row.length
+      else if (row.length !== expected) problems.push(raggedRow(index, row.length, expected, delimiter))
+    },
+  })
+  if (!broken) return { delimiter, ...table.result(), problems: capProblems(problems) }
+  const whole = parseCsv(text, { delimiter })
+  return { delimiter, ...summarizeTable(whole.rows, opts.keep), problems: whole.problems }
 }
 
 function detectDelimiter(text: string): CsvDelimiter {
@@ -146,28 +187,26 @@ function trimTrailingEmptyRows(rows: string[][]): void {
   while (rows.length > 0 && isEmptyRow(rows[rows.length - 1] ?? [])) rows.pop()
 }
 
-function isEmptyRow(row: string[]): boolean {
-  return row.every((v) => v.trim() === '')
-}
-
 function raggedRowProblems(rows: string[][], delimiter: CsvDelimiter): CsvProblem[] {
   const headerIndex = rows.findIndex((r) => !isEmptyRow(r))
   const expected = rows[headerIndex]?.length ?? 0
-  const name = delimiter === '\t' ? 'tab' : `"${delimiter}"`
   const problems: CsvProblem[] = []
   for (let i = headerIndex + 1; i < rows.length; i++) {
     const row = rows[i] ?? []
-    if (row.length === expected || isEmptyRow(row)) continue
-    const more = row.length > expected
-    problems.push({
-      row: i + 1,
-      code: 'ragged_row',
-      message: more
-        ? `Row ${i + 1} has ${row.length} values but the first row has ${expected}: a value probably contains an unquoted ${name}, so the columns after it are shifted.`
-        : `Row ${i + 1} has ${row.length} values but the first row has ${expected}; the missing ones are read as empty.`,
-    })
+    if (row.length !== expected && !isEmptyRow(row)) problems.push(raggedRow(i + 1, row.length, expected, delimiter))
   }
   return problems
+}
+
+function raggedRow(row: number, values: number, expected: number, delimiter: CsvDelimiter): CsvProblem {
+  const name = delimiter === '\t' ? 'tab' : `"${delimiter}"`
+  return {
+    row,
+    code: 'ragged_row',
+    message: values > expected
+      ? `Row ${row} has ${values} values but the first row has ${expected}: a value probably contains an unquoted ${name}, so the columns after it are shifted.`
+      : `Row ${row} has ${values} values but the first row has ${expected}; the missing ones are read as empty.`,
+  }
 }
 
 function capProblems(problems: CsvProblem[]): CsvProblem[] {

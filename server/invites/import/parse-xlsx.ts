@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import { crc32, createInflateRaw } from 'node:zlib'
 import type ExcelJS from 'exceljs'
 import { InputError } from '../../shared/errors.js'
+import { MAX_IMPORT_ROWS, tooManyRows } from './sniff-upload.js'
 import { cellText } from './xlsx-cell-text.js'
 import { readZipDirectory, type ZipEntry } from './zip-directory.js'
 
@@ -68,6 +69,7 @@ export async function parseXlsx(bytes: Uint8Array, opts: { sheet?: string } = {}
       if (opts.sheet !== undefined || rows.length > 0) chosen = { info, rows }
     }
   } catch (error) {
+    if (error instanceof InputError && error.code === 'too_many_rows') throw error
     throw damaged(null, error instanceof Error ? error.message : String(error))
   }
 
@@ -205,6 +207,7 @@ function* zipStream(records: ZipRecord[]): Generator<Buffer> {
 
 async function readRows(worksheet: AsyncIterable<ExcelJS.Row>): Promise<string[][]> {
   const rows: string[][] = []
+  let filled = 0
   for await (const row of worksheet) {
     const cells: string[] = []
     row.eachCell({ includeEmpty: false }, (cell, col) => {
@@ -214,6 +217,8 @@ async function readRows(worksheet: AsyncIterable<ExcelJS.Row>): Promise<string[]
       cells[col - 1] = text
     })
     if (cells.length === 0) continue
+    // Stops reading a sheet that has more rows than an import may hold (plus a header) instead of holding them all.
+    if (++filled > MAX_IMPORT_ROWS + 1) throw tooManyRows()
     // Empty rows are materialised only when data follows them: a sheet formatted down to row 1,048,576
     // must not turn into a million empty arrays.
     while (rows.length < row.number - 1) rows.push([])

@@ -1,7 +1,22 @@
+import { InputError } from '../../shared/errors.js'
 import { decodeCsvBytes, hasUtf8Bom } from './decode-text.js'
 import { firstLocalEntryName, isZipMagic, readZipDirectory } from './zip-directory.js'
 
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+/**
+ * Rows one import may hold. A 20 MB file of bare e-mails is a million rows; the check, the job and the
+ * server's bounded heap (scripts/server-node-flags.ts) are sized for this many, so more are refused up front.
+ */
+export const MAX_IMPORT_ROWS = 100_000
+
+/** `rows`: how many the file has, when it was read to the end. */
+export function tooManyRows(rows?: number): InputError {
+  const max = MAX_IMPORT_ROWS.toLocaleString('en')
+  const has = rows === undefined ? `more than ${max}` : rows.toLocaleString('en')
+  return new InputError('too_many_rows', `The file has ${has} rows; at most ${max} can be invited at once. Split it into several files.`, {
+    max: MAX_IMPORT_ROWS, ...(rows === undefined ? {} : { rows }),
+  })
+}
 
 export type SniffRejectionCode = 'empty' | 'too_large' | 'binary' | 'not_spreadsheet' | 'xls_legacy'
 

@@ -485,6 +485,7 @@ const en = {
     corrupt_file: 'The file is damaged and cannot be read. Export it again and retry.',
     unterminated_quote: 'A quotation mark is opened but never closed, so the rows cannot be told apart. Check the quotes in the file.',
     no_rows: 'No rows with data were found.',
+    too_many_rows: 'The file has more than 100,000 rows, more than can be invited at once. Split it into several files and upload them one by one.',
     not_xlsx: 'This is not an Excel (.xlsx) workbook.',
     sheet_not_found: 'This sheet is not in the workbook.',
     template_name_taken: 'A template with this name already exists. Choose another name.',
