@@ -164,7 +164,7 @@ function dryRunSection(d: DryRunMemoryResult, defaults: DryRunMemoryResult | und
   const peakAgain = Math.max(d.afterAgain.maxRss, d.afterAgain.vmHwm ?? 0)
   out.push('## 2. Dry run of a 50,000-row file: memory and time', '')
   out.push(
-    `The server runs alone in a child process (bench/dry-run-server.ts, built like server/main.ts: SQLite file, production defaults) as \`npm start\` runs it: bundled to plain JS by scripts/build-server.ts, with the Node flags of scripts/server-node-flags.ts (\`${d.nodeFlags.join(' ')}\`)); this process plays the portal (emulator, real-time clock, ${d.directoryUsers.toLocaleString('en')} users seeded before the install) and the browser (upload and dry run through the JSON API). ` +
+    `The server runs alone in a child process (bench/dry-run-server.ts, built like server/main.ts: SQLite file, production defaults, as \`npm start\` runs it: bundled to plain JS by scripts/build-server.ts, with the Node flags of scripts/server-node-flags.ts, \`${d.nodeFlags.join(' ')}\`); this process plays the portal (emulator, real-time clock, ${d.directoryUsers.toLocaleString('en')} users seeded before the install) and the browser (upload and dry run through the JSON API). ` +
       `The file: ${d.rows.toLocaleString('en')} rows, ${mb(d.fileBytes)} MB, \`;\`-separated UTF-8 with BOM, Фамилия/Имя/Отчество/E-mail/Телефон/Должность/Отдел, 70 % Cyrillic names; ${d.file.invalidEmails} broken e-mails, ${d.file.duplicateRows} repeated rows, ${d.file.unknownDepartments} misspelt departments, ${d.file.existing} people already in the portal. ` +
       'Peak = getrusage `ru_maxrss` (same as /proc/self/status VmHWM), MB = 2^20 bytes.',
     '',
