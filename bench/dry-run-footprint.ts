@@ -62,7 +62,7 @@ for (const r of checked) {
     existingByEmail.set(r.email, { id: 2, email: r.email, phone: null, name: null, lastName: null, active: true, userType: 'employee', lastLogin: 1, invited: false, departments: [1], syncedAt: 0 })
   }
 }
-for (const r of checked) markExisting(r, existingByEmail, new Map())
+for (const r of checked) markExisting(r, existingByEmail, new Map(), 'intranet')
 mark('dry-run rows (parsed rows released)')
 const summary = summarize(checked)
 let answerChars = JSON.stringify({ summary }).length

@@ -8,7 +8,7 @@ import type { LedgerStore } from '../storage/ledger-store.js'
 import type { PortalLeases } from '../storage/portal-lease.js'
 import type { PortalStore } from '../storage/portal-store.js'
 import { findUsersByEmail } from './reconcile.js'
-import { PHONE_INVITE_METHOD, sendInviteChunk, type InvitePayload, type SendOutcome } from './send-invites.js'
+import { groupMembers, methodOf, sendInviteChunk, type InvitePayload, type SendOutcome } from './send-invites.js'
 
 const CHUNK = 50
 export const LEASE_TTL_MS = 30_000
@@ -87,10 +87,23 @@ export function createJobRunner(deps: {
     const settledBy = clock.now() - IN_FLIGHT_SETTLE_MS
     const inflight = (await jobs.inFlight(job.id)).filter((i) => (i.sendingSince ?? 0) <= settledBy)
     if (inflight.length === 0) return
-    const emails = inflight.map((i) => i.email).filter((e): e is string => !!e)
+    const groupRow = (i: JobItem) => (i.payload as unknown as InvitePayload).groupInvite
+    // People already in the portal exist whether or not their group invitation went out: the group tells.
+    const emails = inflight.filter((i) => !groupRow(i)).map((i) => i.email).filter((e): e is string => !!e)
     const found = emails.length ? await findUsersByEmail(gateway, job.memberId, emails) : new Map()
+    const groupIds = [...new Set(inflight.map((i) => groupRow(i)?.groupId).filter((g): g is number => g !== undefined))]
+    const inGroup = groupIds.length && job.status === 'cancelled' ? await groupMembers(gateway, job.memberId, groupIds) : new Map<number, Set<number>>()
     const now = clock.now()
     const outcomes = inflight.map((i) => {
+      const g = groupRow(i)
+      if (g) {
+        // Sending it again is harmless (the portal never invites a member twice, and an empty answer is
+        // checked against the group); a cancelled job only records what did happen.
+        if (job.status !== 'cancelled') return { seq: i.seq, state: 'queued' as const, nextAttemptAt: now }
+        return inGroup.get(g.groupId)?.has(g.userId)
+          ? { seq: i.seq, state: 'invited' as const, userId: g.userId }
+          : { seq: i.seq, state: 'skipped' as const, errorCode: 'cancelled', errorMessage: 'Not sent: the job was cancelled' }
+      }
       const u = i.email ? found.get(i.email.toLowerCase()) : undefined
       if (u) return { seq: i.seq, state: 'invited' as const, userId: u.id }
       // Never reached the portal: a cancelled job does not send it any more.
@@ -110,9 +123,12 @@ export function createJobRunner(deps: {
 
   async function sendChunk(job: Job, items: JobItem[], caps: { messageText: boolean; phoneInvite: boolean }): Promise<void> {
     // Pacing waits happen before the rows are marked, so 'sending' means on the wire (see IN_FLIGHT_SETTLE_MS).
-    const byEmail = items.filter((i) => i.email).length
-    if (byEmail > 0) await gateway.pacer.waitForMethod(job.memberId, 'user.add', byEmail)
-    if (byEmail < items.length && caps.phoneInvite) await gateway.pacer.waitForMethod(job.memberId, PHONE_INVITE_METHOD, items.length - byEmail)
+    const perMethod = new Map<string, number>()
+    for (const i of items) {
+      const m = methodOf(i.payload as unknown as InvitePayload, caps)
+      if (m) perMethod.set(m, (perMethod.get(m) ?? 0) + 1)
+    }
+    for (const [method, n] of perMethod) await gateway.pacer.waitForMethod(job.memberId, method, n)
     const moved = new Set(await jobs.markSending(job.id, items.map((i) => i.seq), clock.now()))
     const batch = items.filter((i) => moved.has(i.seq))
     if (batch.length === 0) return
@@ -125,7 +141,9 @@ export function createJobRunner(deps: {
       return
     }
     // A transient failure that may have run on the portal (5xx, dropped answer): ask before queueing it again.
-    const unsure = batch.filter((item, k) => { const o = outcomes[k]!; return o.kind === 'retry' && o.maybeApplied === true && !!item.email })
+    // (Group rows are not looked up by e-mail: their person exists anyway, and sending again is harmless.)
+    const isGroupRow = (item: JobItem) => !!(item.payload as unknown as InvitePayload).groupInvite
+    const unsure = batch.filter((item, k) => { const o = outcomes[k]!; return o.kind === 'retry' && o.maybeApplied === true && !!item.email && !isGroupRow(item) })
     if (unsure.length) {
       let found: Map<string, { id: number }>
       try {
@@ -141,7 +159,7 @@ export function createJobRunner(deps: {
       const running = new Set<number>()
       batch.forEach((item, k) => {
         const o = outcomes[k]!
-        const u = item.email ? found.get(item.email.toLowerCase()) : undefined
+        const u = item.email && !isGroupRow(item) ? found.get(item.email.toLowerCase()) : undefined
         if (u && o.kind === 'retry') outcomes[k] = { kind: 'invited', userId: u.id }
         // Not there yet, but the portal may still be creating it: left 'sending' until reconcile may decide.
         else if (o.kind === 'retry' && o.mayStillRun === true) running.add(item.seq)

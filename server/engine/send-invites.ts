@@ -23,6 +23,27 @@ export interface InvitePayload {
   /** NAME, LAST_NAME, SECOND_NAME, WORK_POSITION, UF_DEPARTMENT, EXTRANET, SONET_GROUP_ID, UF_USR_* … */
   fields: Record<string, unknown>
   messageText: string | null
+  /**
+   * Someone already in the portal, brought into a group instead of created: `sonet_group.user.invite` (they
+   * confirm) or `sonet_group.user.add` (no confirmation; rest-facts §2.2). The dry run picks the method.
+   */
+  groupInvite?: GroupInvite
+}
+
+export interface GroupInvite {
+  groupId: number
+  userId: number
+  method: typeof GROUP_INVITE_METHOD | typeof GROUP_ADD_METHOD
+}
+
+export const GROUP_INVITE_METHOD = 'sonet_group.user.invite'
+export const GROUP_ADD_METHOD = 'sonet_group.user.add'
+
+/** The REST method a payload is sent with (pacing charges each method its own budget). */
+export function methodOf(p: InvitePayload, caps: Pick<InviteCaps, 'phoneInvite'>): string | null {
+  if (p.groupInvite) return p.groupInvite.method
+  if ((p.email ?? '').trim()) return 'user.add'
+  return (p.phone ?? '').trim() && caps.phoneInvite ? PHONE_INVITE_METHOD : null
 }
 
 export type SendOutcome =
@@ -85,7 +106,10 @@ export async function sendInviteChunk(
   payloads.forEach((p, i) => {
     const email = (p.email ?? '').trim()
     const phone = (p.phone ?? '').trim()
-    if (email) {
+    if (p.groupInvite) {
+      const g = p.groupInvite
+      calls[keyOf(i)] = [g.method, { GROUP_ID: g.groupId, USER_ID: g.userId, ...(g.method === GROUP_INVITE_METHOD && p.messageText ? { MESSAGE: p.messageText } : {}) }]
+    } else if (email) {
       calls[keyOf(i)] = ['user.add', userAddParams(p, email, caps)]
     } else if (phone) {
       if (!caps.phoneInvite) {
@@ -120,11 +144,21 @@ export async function sendInviteChunk(
   }
 
   const unknownArgument: number[] = []
+  const notInvited: number[] = []
   for (const [k, [method]] of Object.entries(calls)) {
     const i = Number(k.slice(1))
     const o = batch.outcomes[k]
     if (!o) {
       out[i] = { kind: 'retry', code: 'no_answer', message: 'The portal answered the batch without this command.', maybeApplied: true }
+      continue
+    }
+    const group = payloads[i]!.groupInvite
+    if (group) {
+      if (!o.ok) out[i] = classifyGroupInviteError(o.code, o.message)
+      else if (Array.isArray(o.result) && o.result.some((id) => Number(id) === group.userId)) out[i] = { kind: 'invited', userId: group.userId }
+      // "An empty array means that none of the provided users could be invited" (already in the group, or
+      // no right to invite): the group's member lists tell which.
+      else notInvited.push(i)
       continue
     }
     if (o.ok) {
@@ -144,6 +178,21 @@ export async function sendInviteChunk(
     }
   }
 
+  if (notInvited.length > 0) {
+    try {
+      const inGroup = await groupMembers(gateway, memberId, [...new Set(notInvited.map((i) => payloads[i]!.groupInvite!.groupId))])
+      for (const i of notInvited) {
+        const g = payloads[i]!.groupInvite!
+        // Already a member or invited: after a lost answer that was this very request, so it counts as sent.
+        out[i] = inGroup.get(g.groupId)?.has(g.userId)
+          ? { kind: 'invited', userId: g.userId }
+          : { kind: 'failed', code: 'group_invite_refused', message: 'The portal did not bring this person into the group: they may have left the portal, or the installing user may not invite to this group.' }
+      }
+    } catch (e) {
+      for (const i of notInvited) out[i] = { kind: 'retry', code: 'group_lookup_failed', message: `Could not read the group's members: ${errorText(e)}` }
+    }
+  }
+
   if (unknownArgument.length > 0) {
     // A localized "already exists" we cannot read: the portal tells us whether the address has an account.
     try {
@@ -158,6 +207,36 @@ export async function sendInviteChunk(
     }
   }
   return out as SendOutcome[]
+}
+
+/**
+ * Members and invited people (not yet accepted) of each group, from `socialnetwork.api.workgroup.get`
+ * (MEMBERS, INVITED_MEMBERS; rest-facts §2.2). Read-only, so the transport may retry it.
+ */
+export async function groupMembers(gateway: PortalGateway, memberId: string, groupIds: number[]): Promise<Map<number, Set<number>>> {
+  const out = new Map<number, Set<number>>()
+  for (let from = 0; from < groupIds.length; from += MAX_CHUNK) {
+    const ids = groupIds.slice(from, from + MAX_CHUNK)
+    const calls = Object.fromEntries(ids.map((id) => [`g${id}`, ['socialnetwork.api.workgroup.get', { params: { groupId: id } }] as [string, CallParams]]))
+    const { outcomes } = await gateway.batchDetailed(memberId, calls)
+    for (const id of ids) {
+      const o = outcomes[`g${id}`]
+      if (!o || !o.ok) throw new AppError('group_lookup_failed', `The portal could not read group ${id} (${o && !o.ok ? `${o.code}: ${o.message}` : 'no answer'})`, 502)
+      const r = (o.result ?? {}) as Record<string, unknown>
+      const ids2 = [r.MEMBERS, r.INVITED_MEMBERS].flatMap((v) => (Array.isArray(v) ? v : [])).map(Number).filter((n) => Number.isInteger(n) && n > 0)
+      out.set(id, new Set(ids2))
+    }
+  }
+  return out
+}
+
+/** sonet_group.user.invite/add errors (rest-facts §2.2): the group or the people are wrong, or no rights. */
+function classifyGroupInviteError(code: string, message: string): SendOutcome {
+  const text = (message ?? '').trim()
+  if (/Wrong group ID|group not found/i.test(text)) return { kind: 'failed', code: 'group_not_found', message: 'The group does not exist any more or cannot be seen by the installing user.' }
+  if (/Wrong user IDs/i.test(text)) return { kind: 'failed', code: 'user_not_found', message: 'The person is no longer in the portal.' }
+  if (/No permissions/i.test(text)) return { kind: 'failed', code: 'access_denied', message: 'The installing user may not add people to this group.' }
+  return classifySystemError(code, text)
 }
 
 function isExtranet(fields: Record<string, unknown>): boolean {

@@ -7,9 +7,22 @@ export interface GroupInfo { id: number; name: string; isExtranet: boolean; acti
 export type ExistingState = 'active' | 'invited' | 'dismissed' | 'extranet'
 
 /** Import issues plus what only the dry run can know (unknown department, already in the portal, …). */
-export interface DryRunIssue extends Omit<RowIssue, 'code'> {
-  code: RowIssue['code'] | 'unknown_department' | 'ambiguous_department' | 'missing_department' | 'unknown_group' | 'ambiguous_group' | 'missing_group' | 'phone_invite_unavailable' | 'already_exists'
+export interface DryRunIssue extends Omit<RowIssue, 'code' | 'severity'> {
+  code: RowIssue['code'] | 'unknown_department' | 'ambiguous_department' | 'missing_department' | 'unknown_group' | 'ambiguous_group' | 'missing_group' | 'phone_invite_unavailable' | 'already_exists' | 'existing_added_to_group' | 'existing_invited_to_group' | 'one_group_for_existing'
+  /** 'info': how the row will be sent; it does not make the row a warning. */
+  severity: RowIssue['severity'] | 'info'
   suggestions?: string[]
+}
+
+/**
+ * Someone already in the portal and a guest target: they are brought into the group instead of created.
+ * Active people are invited (sonet_group.user.invite: they confirm, as the portal's own UI does); people
+ * invited to the portal who have not accepted yet are added (sonet_group.user.add), so the group is there
+ * the moment they accept, without a second confirmation.
+ */
+export interface GroupAction {
+  method: 'sonet_group.user.invite' | 'sonet_group.user.add'
+  groupId: number
 }
 
 export interface DryRunRow {
@@ -25,6 +38,7 @@ export interface DryRunRow {
   lang: 'ru' | 'en'
   issues: DryRunIssue[]
   existing: { userId: number; state: ExistingState } | null
+  groupAction: GroupAction | null
 }
 
 export interface DryRunSummary {
@@ -161,20 +175,14 @@ export function rowChecker(ctx: DryRunContext, excluded: ReadonlySet<number>): (
       err('phone', 'phone_invite_unavailable', 'This portal does not offer invitations by phone through REST; add an e-mail')
     }
 
-    const existing = existingOf(r.email, r.phone, ctx.existingByEmail, ctx.existingByPhone)
-    if (existing) issues.push(existingIssue(existing, r.email !== null))
-
-    const status: DryRunRow['status'] = excluded.has(r.rowNumber)
-      ? 'excluded'
-      : issues.some((i) => i.severity === 'error')
-        ? 'error'
-        : issues.length
-          ? 'warning'
-          : 'ready'
-    return {
-      rowNumber: r.rowNumber, status, email: r.email, phone: r.phone, name: r.name, lastName: r.lastName, position: r.position,
-      department, groups, lang: r.language ?? ctx.defaultLang, issues, existing,
+    const row: DryRunRow = {
+      rowNumber: r.rowNumber, status: 'ready', email: r.email, phone: r.phone, name: r.name, lastName: r.lastName, position: r.position,
+      department, groups, lang: r.language ?? ctx.defaultLang, issues, existing: null, groupAction: null,
     }
+    const existing = existingOf(r.email, r.phone, ctx.existingByEmail, ctx.existingByPhone)
+    if (existing) applyExisting(row, existing, ctx.kind)
+    row.status = excluded.has(r.rowNumber) ? 'excluded' : statusOf(issues)
+    return row
   }
 }
 
@@ -183,9 +191,33 @@ function existingOf(email: string | null, phone: string | null, byEmail: Map<str
   return match ? { userId: match.id, state: existingState(match) } : null
 }
 
-function existingIssue(existing: NonNullable<DryRunRow['existing']>, byEmail: boolean): DryRunIssue {
+function statusOf(issues: DryRunIssue[]): DryRunRow['status'] {
+  if (issues.some((i) => i.severity === 'error')) return 'error'
+  return issues.some((i) => i.severity === 'warning') ? 'warning' : 'ready'
+}
+
+/** What happens to a row naming someone already in the portal: skipped, or brought into the guest group. */
+function applyExisting(row: DryRunRow, existing: NonNullable<DryRunRow['existing']>, kind: DryRunContext['kind']): void {
+  row.existing = existing
+  const field = row.email !== null ? 'email' : 'phone'
   const what = { active: 'is already an active user', invited: 'was already invited and has not accepted yet', dismissed: 'is a dismissed user', extranet: 'is already an extranet user' }[existing.state]
-  return { field: byEmail ? 'email' : 'phone', code: 'already_exists', message: `This person ${what} (ID ${existing.userId}); the row will be skipped`, severity: 'warning' }
+  if (kind === 'intranet' || existing.state === 'dismissed') {
+    row.issues.push({ field, code: 'already_exists', message: `This person ${what} (ID ${existing.userId}); the row will be skipped`, severity: 'warning' })
+    return
+  }
+  if (row.groups.length !== 1) {
+    // One group call per row keeps each row one state machine; several groups need several rows.
+    if (row.groups.length > 1) row.issues.push({ field: 'groups', code: 'one_group_for_existing', message: `This person ${what} (ID ${existing.userId}) and can be brought into one group per row: keep one group, or split the row`, severity: 'error' })
+    return
+  }
+  const group = row.groups[0]!
+  if (existing.state === 'invited') {
+    row.groupAction = { method: 'sonet_group.user.add', groupId: group.id }
+    row.issues.push({ field, code: 'existing_added_to_group', message: `This person ${what} (ID ${existing.userId}): added to "${group.name}" directly (sonet_group.user.add), so the group is there when they accept`, severity: 'info' })
+  } else {
+    row.groupAction = { method: 'sonet_group.user.invite', groupId: group.id }
+    row.issues.push({ field, code: 'existing_invited_to_group', message: `This person ${what} (ID ${existing.userId}): invited to "${group.name}" (sonet_group.user.invite); they confirm in Bitrix24`, severity: 'info' })
+  }
 }
 
 /**
@@ -193,12 +225,11 @@ function existingIssue(existing: NonNullable<DryRunRow['existing']>, byEmail: bo
  * row checkRows would give with the matches (the warning comes last, a ready row becomes a warning).
  * Lets a caller check rows as it reads them and look the directory up once for all of them afterwards.
  */
-export function markExisting(row: DryRunRow, byEmail: Map<string, DirectoryUser>, byPhone: Map<string, DirectoryUser>): void {
+export function markExisting(row: DryRunRow, byEmail: Map<string, DirectoryUser>, byPhone: Map<string, DirectoryUser>, kind: DryRunContext['kind']): void {
   const existing = existingOf(row.email, row.phone, byEmail, byPhone)
   if (!existing) return
-  row.existing = existing
-  row.issues.push(existingIssue(existing, row.email !== null))
-  if (row.status === 'ready') row.status = 'warning'
+  applyExisting(row, existing, kind)
+  if (row.status !== 'excluded') row.status = statusOf(row.issues)
 }
 
 export function summarize(rows: DryRunRow[]): DryRunSummary {

@@ -155,7 +155,7 @@ export function createInviteService(deps: {
     for (const n of eachNormalizedRow(cells, s.mapping as ColumnMapping, s.headerRow, { release: true })) rows.push(check(editedRow(n, r.edits)))
     cells.length = 0
     const found = await lookUpExisting(memberId, rows, ctx)
-    for (const row of rows) markExisting(row, found.existingByEmail, found.existingByPhone)
+    for (const row of rows) markExisting(row, found.existingByEmail, found.existingByPhone, s.kind)
     return { rows }
   }
 
@@ -314,10 +314,29 @@ function overridesOf(detected: Record<string, unknown>): ImportOverrides {
   return o
 }
 
+/** The template's text in the row's language (or the template's default), with the row's values. */
+function renderedText(row: DryRunRow, n: NormalizedRow, template: InviteTemplate, ctx: { inviter: string; portal: string }): string | null {
+  const text = template.texts[row.lang] || template.texts[template.defaultLang]
+  if (!text) return null
+  return renderTemplate(text, {
+    name: n.name, lastName: n.lastName, position: n.position, department: row.department?.path.split(' / ').at(-1) ?? null,
+    groups: row.groups.map((g) => g.name).join(', '), inviter: ctx.inviter, portal: ctx.portal,
+  })
+}
+
 function itemFor(row: DryRunRow, n: NormalizedRow, s: DryRunSettings, template: InviteTemplate | undefined, ctx: { inviter: string; portal: string }): NewJobItem {
   const ledger: JobItemPayload['ledger'] = { name: n.name, lastName: n.lastName, kind: s.kind, departmentId: row.department?.id ?? null, groupIds: row.groups.map((g) => g.id) }
   // Skipped rows keep the person's name too, so the results file says who each row was.
   if (row.status === 'excluded') return { email: row.email, phone: row.phone, payload: { ledger }, state: 'skipped', errorCode: 'excluded', errorMessage: 'Excluded in the dry run' }
+  if (row.existing && row.groupAction) {
+    // Someone already in the portal, brought into the guest group (the dry run chose the method).
+    const messageText = template ? renderedText(row, n, template, ctx) : null
+    const payload: JobItemPayload = {
+      email: row.email, phone: row.phone, fields: {}, messageText, ledger,
+      groupInvite: { groupId: row.groupAction.groupId, userId: row.existing.userId, method: row.groupAction.method },
+    }
+    return { email: row.email, phone: row.phone, payload: payload as unknown as Record<string, unknown> }
+  }
   if (row.existing) return { email: row.email, phone: row.phone, payload: { ledger }, state: 'skipped', errorCode: 'already_exists', errorMessage: `Already in the portal (user ${row.existing.userId}, ${row.existing.state})` }
   const fields: Record<string, unknown> = {}
   if (n.name) fields.NAME = n.name
@@ -331,13 +350,7 @@ function itemFor(row: DryRunRow, n: NormalizedRow, s: DryRunSettings, template: 
   } else {
     fields.UF_DEPARTMENT = row.department ? [row.department.id] : []
   }
-  const text = template ? template.texts[row.lang] || template.texts[template.defaultLang] : ''
-  const messageText = text
-    ? renderTemplate(text, {
-        name: n.name, lastName: n.lastName, position: n.position, department: row.department?.path.split(' / ').at(-1) ?? null,
-        groups: row.groups.map((g) => g.name).join(', '), inviter: ctx.inviter, portal: ctx.portal,
-      })
-    : null
+  const messageText = template ? renderedText(row, n, template, ctx) : null
   const payload: JobItemPayload = { email: row.email, phone: row.phone, fields, messageText, ledger }
   return { email: row.email, phone: row.phone, payload: payload as unknown as Record<string, unknown> }
 }

@@ -398,7 +398,10 @@ async function runBatchDetailed(b24: B24OAuth, calls: Record<string, [string, Ca
   const outcomes: Record<string, DetailedOutcome> = {}
   for (const k of keys) {
     const r = rows.get(k) as AjaxResult | undefined
-    if (r && r.isSuccess) {
+    const hidden = r && r.isSuccess ? hiddenError(r) : undefined
+    if (hidden !== undefined) {
+      outcomes[k] = { ok: false, code: '', message: hidden }
+    } else if (r && r.isSuccess) {
       const d = r.getData() as { result: unknown; time?: unknown }
       const time = timeOf(d.time)
       const total = r.getTotal()
@@ -415,6 +418,18 @@ async function runBatchDetailed(b24: B24OAuth, calls: Record<string, [string, Ca
   }
   const time = timeOf(data?.time)
   return { outcomes, ...(time ? { time } : {}) }
+}
+
+/**
+ * sonet_group.* methods answer errors with an empty `error` code and the text in `error_description`
+ * (rest-facts §2.2, e.g. "Socialnetwork group not found"). Inside a batch, b24jssdk 2.2.0 reads an empty
+ * code as "no error" and reports the command as a success without a result; the description is still in
+ * the answer it keeps, so such a command is turned back into the failure it is.
+ */
+function hiddenError(r: AjaxResult): string | undefined {
+  const answer = (r as unknown as { _data?: { result?: unknown; error_description?: unknown } })._data
+  if (!answer || answer.result !== undefined) return undefined
+  return typeof answer.error_description === 'string' && answer.error_description !== '' ? answer.error_description : undefined
 }
 
 /** Maps SDK errors onto ours; unwraps the error our refresher threw from inside the SDK. */

@@ -4,8 +4,10 @@ import { createAuditLog, type AuditLog } from './audit-log.js'
 import type { AppDatabase } from './database.js'
 import { createDirectoryStore, type DirectoryStore } from './directory-store.js'
 import { createEventInbox, type EventInbox } from './event-inbox.js'
+import { createGuestStore, type GuestStore } from './guest-store.js'
 import { createJobStore, type JobStore } from './job-store.js'
 import { createLedgerStore, type LedgerStore } from './ledger-store.js'
+import { createOnboardingKitStore, type OnboardingKitStore } from './onboarding-kit-store.js'
 import { createPortalLeases, type PortalLeases } from './portal-lease.js'
 import { createPortalStore, type PortalStore, type SecretBox } from './portal-store.js'
 import { createSessionStore, type SessionStore } from './session-store.js'
@@ -22,6 +24,8 @@ export interface Stores {
   ledger: LedgerStore
   directory: DirectoryStore
   imports: ImportStore
+  onboardingKits: OnboardingKitStore
+  guests: GuestStore
 }
 
 export function createStores(db: AppDatabase, box: SecretBox, clock?: () => number): Stores {
@@ -36,6 +40,8 @@ export function createStores(db: AppDatabase, box: SecretBox, clock?: () => numb
     ledger: createLedgerStore(db, clock),
     directory: createDirectoryStore(db),
     imports: createImportStore(db),
+    onboardingKits: createOnboardingKitStore(db, clock),
+    guests: createGuestStore(db, clock),
   }
 }
 
@@ -106,3 +112,11 @@ export {
   type DirectorySyncState,
   type DirectoryUser,
 } from './directory-store.js'
+export {
+  createOnboardingKitStore,
+  DEFAULT_NOTICE_DAYS,
+  type OnboardingKit,
+  type OnboardingKitInput,
+  type OnboardingKitStore,
+} from './onboarding-kit-store.js'
+export { createGuestStore, type Guest, type GuestState, type GuestStore, type InvitedGuest } from './guest-store.js'

@@ -11,6 +11,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0001_foundation': foundation(dialect),
     '0002_invites': invites(dialect),
     '0003_imports': imports(),
+    '0004_extranet': extranet(),
   }
   return { getMigrations: async () => migrations }
 }
@@ -359,6 +360,89 @@ function imports(): Migration {
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute()
       await db.schema.createIndex('invite_imports_member').ifNotExists().on('invite_imports').columns(['member_id', 'expires_at']).execute()
+    },
+  }
+}
+
+// Extranet-group onboarding: one kit per group and one row per guest stay. No foreign key to portals
+// (as with the other per-portal tables).
+function extranet(): Migration {
+  const index = (db: Kysely<any>, name: string, table: string, columns: string[]) =>
+    db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute()
+
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('onboarding_kits')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('group_id', 'bigint', (c) => c.notNull())
+        .addColumn('invite_template_id', 'text')
+        .addColumn('welcome_text', 'text', (c) => c.notNull())
+        .addColumn('post_to_feed', 'integer', (c) => c.notNull().check(sql`post_to_feed in (0, 1)`))
+        .addColumn('post_to_chat', 'integer', (c) => c.notNull().check(sql`post_to_chat in (0, 1)`))
+        .addColumn('starter_task', 'text')
+        .addColumn('sponsor_id', 'bigint')
+        .addColumn('access_days', 'integer', (c) => c.check(sql`access_days > 0`))
+        .addColumn('notice_days', 'integer', (c) => c.notNull().defaultTo(7).check(sql`notice_days >= 0`))
+        .addColumn('offboarding', 'text', (c) => c.notNull().check(sql`offboarding in ('confirm', 'auto')`))
+        .addColumn('updated_by', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('onboarding_kits_pkey', ['member_id', 'group_id'])
+        .execute()
+
+      await db.schema
+        .createTable('extranet_guests')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('group_id', 'bigint', (c) => c.notNull())
+        .addColumn('invitation_id', 'text')
+        .addColumn('user_id', 'bigint')
+        .addColumn('email', 'text')
+        .addColumn('email_lc', 'text')
+        .addColumn('name', 'text')
+        .addColumn('sponsor_id', 'bigint', (c) => c.notNull())
+        .addColumn('access_ends_at', 'bigint')
+        .addColumn('notice_at', 'bigint')
+        .addColumn('state', 'text', (c) =>
+          c.notNull().check(sql`state in ('pending', 'active', 'awaiting_confirmation', 'ended')`),
+        )
+        .addColumn('welcomed_at', 'bigint')
+        .addColumn('notice_sent_at', 'bigint')
+        .addColumn('end_requested_at', 'bigint')
+        .addColumn('removed_at', 'bigint')
+        .addColumn('deactivated_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      // One stay per guest per group, by address and by user. On email_lc (folded by the store, as in
+      // invitations) rather than lower(email): SQLite's lower() folds ASCII only. Partial so rows
+      // without the key never collide; GuestStore maps violations by these names.
+      await db.schema
+        .createIndex('extranet_guests_member_id_group_id_email_lc')
+        .ifNotExists()
+        .unique()
+        .on('extranet_guests')
+        .columns(['member_id', 'group_id', 'email_lc'])
+        .where(sql.ref('email_lc'), 'is not', null)
+        .execute()
+      await db.schema
+        .createIndex('extranet_guests_member_id_group_id_user_id')
+        .ifNotExists()
+        .unique()
+        .on('extranet_guests')
+        .columns(['member_id', 'group_id', 'user_id'])
+        .where(sql.ref('user_id'), 'is not', null)
+        .execute()
+      await index(db, 'extranet_guests_member_id_group_id_created_at', 'extranet_guests', ['member_id', 'group_id', 'created_at'])
+      // listByUser, otherStays and markAccepted look across groups.
+      await index(db, 'extranet_guests_member_id_user_id', 'extranet_guests', ['member_id', 'user_id'])
+      await index(db, 'extranet_guests_member_id_email_lc', 'extranet_guests', ['member_id', 'email_lc'])
+      // Due scans: time first so membersWithDue (every portal) and the per-portal due lists both seek
+      // on the range; due rows are few because the scheduler works them off.
+      await index(db, 'extranet_guests_notice_at_member_id', 'extranet_guests', ['notice_at', 'member_id'])
+      await index(db, 'extranet_guests_access_ends_at_member_id', 'extranet_guests', ['access_ends_at', 'member_id'])
     },
   }
 }

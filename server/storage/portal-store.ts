@@ -286,6 +286,8 @@ export function createPortalStore(app: AppDatabase, box: SecretBox, clock: () =>
         await trx.deleteFrom('directory_groups').where('member_id', '=', memberId).execute()
         await trx.deleteFrom('directory_sync').where('member_id', '=', memberId).execute()
         await trx.deleteFrom('invite_imports').where('member_id', '=', memberId).execute()
+        await trx.deleteFrom('onboarding_kits').where('member_id', '=', memberId).execute()
+        await trx.deleteFrom('extranet_guests').where('member_id', '=', memberId).execute()
         await trx.deleteFrom('portals').where('member_id', '=', memberId).execute()
       })
     },

@@ -256,6 +256,56 @@ export interface InviteImportsTable {
   expires_at: EpochMs
 }
 
+// ---- 0004_extranet: extranet-group onboarding.
+
+export interface OnboardingKitsTable {
+  /** Primary key (member_id, group_id). */
+  member_id: string
+  group_id: number
+  invite_template_id: string | null
+  /** { ru, en } */
+  welcome_text: JsonText
+  /** 0 or 1. */
+  post_to_feed: number
+  /** 0 or 1. */
+  post_to_chat: number
+  /** { title, description, deadlineDays } or null. */
+  starter_task: JsonText | null
+  /** null: the inviter sponsors. */
+  sponsor_id: number | null
+  /** Default access length for new guests; null: no end date. */
+  access_days: number | null
+  notice_days: ColumnType<number, number | undefined, number>
+  offboarding: 'confirm' | 'auto'
+  updated_by: number
+  updated_at: EpochMs
+}
+
+export interface ExtranetGuestsTable {
+  /** UUID. */
+  id: string
+  member_id: string
+  group_id: number
+  /** invitations.id in the ledger (no foreign key: the ledger row may be purged independently). */
+  invitation_id: string | null
+  user_id: number | null
+  email: string | null
+  /** Trimmed, lower-cased email: part of the unique key (member_id, group_id, email_lc). */
+  email_lc: string | null
+  name: string | null
+  sponsor_id: number
+  access_ends_at: EpochMs | null
+  notice_at: EpochMs | null
+  state: 'pending' | 'active' | 'awaiting_confirmation' | 'ended'
+  welcomed_at: EpochMs | null
+  notice_sent_at: EpochMs | null
+  end_requested_at: EpochMs | null
+  removed_at: EpochMs | null
+  deactivated_at: EpochMs | null
+  created_at: EpochMs
+  updated_at: EpochMs
+}
+
 export interface Schema {
   portals: PortalsTable
   app_sessions: AppSessionsTable
@@ -272,4 +322,6 @@ export interface Schema {
   directory_groups: DirectoryGroupsTable
   directory_sync: DirectorySyncTable
   invite_imports: InviteImportsTable
+  onboarding_kits: OnboardingKitsTable
+  extranet_guests: ExtranetGuestsTable
 }

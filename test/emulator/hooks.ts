@@ -51,6 +51,9 @@ export function hooksRouter(portal: Portal): express.Router {
   get('/bizproc-events', () => portal.bizprocEvents())
   get('/deliveries', () => portal.deliveries())
   get('/invitations', () => portal.invitations())
+  get('/feed-posts', () => portal.feedPosts())
+  get('/chat-messages', (req) => portal.chatMessages(typeof req.query.dialogId === 'string' ? req.query.dialogId : undefined))
+  get('/tasks', () => portal.tasks())
   get('/oauth-stats', () => portal.oauthStats())
   get('/call-count/:method', (req) => ({ method: req.params.method, count: portal.callCount(String(req.params.method)) }))
 
@@ -76,6 +79,7 @@ export function hooksRouter(portal: Portal): express.Router {
     portal.fireEvent(str(b.name), b.data ?? {}, { ...(b.userId !== undefined ? { userId: b.userId === null ? null : int(b.userId) } : {}), ...(b.clientId ? { clientId: str(b.clientId) } : {}) }),
   )
   post('/accept-invitation', (_req, b) => portal.acceptInvitation(typeof b.user === 'number' ? b.user : str(b.user)))
+  post('/accept-group-invitation', (_req, b) => portal.acceptGroupInvitation(int(b.groupId), int(b.userId)))
   post('/call-robot', (_req, b) => {
     const { code, ...opts } = b
     return portal.callRobot(str(code), opts)

@@ -35,10 +35,12 @@ export type {
 export type {
   AppStatus,
   BizprocEventRecord,
+  ChatMessageRecord,
   DeliveryRecord,
   DepartmentRecord,
   FaultKind,
   FaultSpec,
+  FeedPostRecord,
   GroupRole,
   GroupType,
   InvitationRecord,
@@ -46,6 +48,7 @@ export type {
   PlacementBinding,
   RequestRecord,
   RobotRecord,
+  TaskRecord,
   UserType,
 } from './state.js'
 export { parseForm, stringifyForm } from './form-encoding.js'

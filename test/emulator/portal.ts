@@ -14,10 +14,12 @@ import type {
   AppConfig,
   AppRegistration,
   BizprocEventRecord,
+  ChatMessageRecord,
   DeliveryRecord,
   DepartmentRecord,
   EventBinding,
   FaultSpec,
+  FeedPostRecord,
   GroupRecord,
   GroupRole,
   GroupType,
@@ -27,6 +29,7 @@ import type {
   PlacementBinding,
   RequestRecord,
   RobotRecord,
+  TaskRecord,
   UserRecord,
   UserType,
 } from './state.js'
@@ -87,6 +90,8 @@ export interface AddGroupInput {
   CLOSED?: 'Y' | 'N'
   INITIATE_PERMS?: 'A' | 'E' | 'K'
   KEYWORDS?: string
+  /** Scrum master (for TYPE 'scrum'); sonet_group.user.delete cannot remove them. */
+  SCRUM_MASTER_ID?: number
 }
 
 export interface PortalUser {
@@ -233,9 +238,17 @@ export interface PortalHandle {
   bizprocEvents(): BizprocEventRecord[]
   deliveries(): DeliveryRecord[]
   invitations(): InvitationRecord[]
+  /** Posts made with log.blogpost.add, oldest first. */
+  feedPosts(): FeedPostRecord[]
+  /** Messages sent with im.message.add, oldest first; `dialogId` (`chat<N>`, `sg<groupId>` or a user id) narrows to one dialog. */
+  chatMessages(dialogId?: string): ChatMessageRecord[]
+  /** Tasks made with tasks.task.add, oldest first. */
+  tasks(): TaskRecord[]
 
   fireEvent(name: string, data: unknown, opts?: { userId?: number | null; clientId?: string }): Promise<DeliveryRecord[]>
   acceptInvitation(userIdOrEmail: number | string, opts?: { deliverEvent?: boolean }): Promise<DeliveryRecord[]>
+  /** A registered user accepts a group's invitation (sonet_group.user.invite): role Z becomes K. */
+  acceptGroupInvitation(groupId: number, userId: number): PortalGroup
   callRobot(code: string, opts?: CallRobotOptions): Promise<DeliveryRecord>
 }
 
@@ -294,6 +307,9 @@ export class Portal implements PortalHandle {
   readonly deliveryRecords: DeliveryRecord[] = []
   readonly requestRecords: RequestRecord[] = []
   readonly invitationRecords: InvitationRecord[] = []
+  readonly feedPostRecords: FeedPostRecord[] = []
+  readonly chatMessageRecords: ChatMessageRecord[] = []
+  readonly taskRecords: TaskRecord[] = []
   /** bizproc.activity.log lines. */
   readonly bizprocLog: Array<{ eventToken: string; message: string; at: number }> = []
   /** Options kept after an uninstall without "clean" (settings/app-uninstallation.md). */
@@ -308,7 +324,7 @@ export class Portal implements PortalHandle {
   private readonly methodTimes: Record<string, number>
   private readonly missing: Set<string>
   private readonly extra: Set<string>
-  private seq = { user: 0, department: 0, group: 0, event: 0, placement: 0, notification: 0, localApp: 0, chat: 1000 }
+  private seq = { user: 0, department: 0, group: 0, event: 0, placement: 0, notification: 0, localApp: 0, chat: 1000, post: 0, message: 0, task: 0 }
 
   constructor(
     private readonly deps: PortalDeps,
@@ -465,6 +481,7 @@ export class Portal implements PortalHandle {
       DATE_UPDATE: now,
       DATE_ACTIVITY: now,
       CHAT_ID: ++this.seq.chat,
+      SCRUM_MASTER_ID: input.SCRUM_MASTER_ID ?? null,
       members: new Map(),
     }
     group.members.set(input.OWNER_ID, { role: 'A', initiatedBy: 'G', at: now })
@@ -794,6 +811,40 @@ export class Portal implements PortalHandle {
     return this.invitationRecords.map((i) => structuredClone(i))
   }
 
+  feedPosts(): FeedPostRecord[] {
+    return this.feedPostRecords.map((p) => structuredClone(p))
+  }
+
+  chatMessages(dialogId?: string): ChatMessageRecord[] {
+    const want = dialogId === undefined ? undefined : this.canonicalDialogId(dialogId)
+    return this.chatMessageRecords.filter((m) => want === undefined || m.dialogId === want).map((m) => structuredClone(m))
+  }
+
+  tasks(): TaskRecord[] {
+    return this.taskRecords.map((t) => structuredClone(t))
+  }
+
+  /** `sg<X>` is the chat of group X (im-message-add.md DIALOG_ID forms), kept as `chat<CHAT_ID>`. */
+  canonicalDialogId(dialogId: string): string {
+    const id = dialogId.trim().toLowerCase()
+    const sg = /^sg(\d+)$/.exec(id)
+    if (!sg) return id
+    const g = this.groupsById.get(Number(sg[1]))
+    return g ? `chat${g.CHAT_ID}` : id
+  }
+
+  nextPostId(): number {
+    return ++this.seq.post
+  }
+
+  nextMessageId(): number {
+    return ++this.seq.message
+  }
+
+  nextTaskId(): number {
+    return ++this.seq.task
+  }
+
   nextNotificationId(): number {
     return ++this.seq.notification
   }
@@ -917,6 +968,23 @@ export class Portal implements PortalHandle {
     // deliverEvent false: a delivery that never arrived (events are sent once and never repeated, events/index.md).
     if (opts?.deliverEvent === false) return []
     return this.dispatchEvent('ONUSERADD', onUserAddData(user), { userId: user.ID })
+  }
+
+  /**
+   * The user accepts a group's invitation (sonet_group.user.invite, or user.add with SONET_GROUP_ID):
+   * "invited to the group but have not yet accepted" (socialnetwork-api-workgroup-get.md) becomes a member.
+   * A user still holding a portal invitation must first register (acceptInvitation does both).
+   */
+  acceptGroupInvitation(groupId: number, userId: number): PortalGroup {
+    const g = this.groupsById.get(groupId)
+    if (!g) throw new Error(`no group ${groupId}`)
+    const user = this.requireUser(userId)
+    if (user.CONFIRM_CODE) throw new Error(`user ${userId} has not accepted the portal invitation yet; use acceptInvitation`)
+    if (!user.ACTIVE) throw new Error(`user ${userId} is deactivated`)
+    const m = g.members.get(userId)
+    if (!m || m.role !== 'Z' || m.initiatedBy !== 'G') throw new Error(`user ${userId} has no pending invitation to group ${groupId}`)
+    g.members.set(userId, { role: 'K', initiatedBy: 'G', at: this.clock.now() })
+    return this.groupView(g)
   }
 
   /** What a robot HANDLER receives (rest-facts §7.2: bizproc restactivity, app-template-automation-rules). */

@@ -71,6 +71,8 @@ export interface GroupRecord {
   DATE_UPDATE: number
   DATE_ACTIVITY: number
   CHAT_ID: number
+  /** Scrum master of a scrum project; sonet_group.user.delete cannot remove them (sonet-group-user-delete.md). */
+  SCRUM_MASTER_ID: number | null
   members: Map<number, Membership>
 }
 
@@ -150,6 +152,62 @@ export interface NotificationRecord {
   tag: string
   subTag: string
   attach: unknown
+  at: number
+}
+
+/** A News Feed post made with log.blogpost.add (api-reference/log/log-blogpost-add.md). */
+export interface FeedPostRecord {
+  id: number
+  clientId: string
+  /** The post's author: USER_ID when an administrator passed it, else the caller. */
+  authorId: number
+  /** The token's user who made the call. */
+  postedBy: number
+  title: string
+  message: string
+  /** Recipients as kept (`SG<X>`, `U<X>`, `UA`, `DR<X>`); entries naming nothing are dropped. */
+  dest: string[]
+  important: boolean
+  tags: string
+  at: number
+}
+
+/** A message sent with im.message.add (api-reference/chats/messages/im-message-add.md). */
+export interface ChatMessageRecord {
+  id: number
+  clientId: string
+  /** `chat<N>` for a chat (an `sg<X>` address is stored as its group's chat), or the recipient's user id for a personal chat. */
+  dialogId: string
+  /** The chat, or null for a personal chat. */
+  chatId: number | null
+  /** The recipient of a personal chat, or null. */
+  toUserId: number | null
+  /** The token's user. */
+  authorId: number
+  message: string
+  system: boolean
+  attach: unknown
+  keyboard: unknown
+  menu: unknown
+  urlPreview: boolean
+  replyId: number | null
+  at: number
+}
+
+/** A task made with tasks.task.add (api-reference/tasks/tasks-task-add.md). */
+export interface TaskRecord {
+  id: number
+  clientId: string
+  title: string
+  description: string
+  responsibleId: number
+  createdBy: number
+  /** 0 when the task is not in a group (the doc's `groupId: "0"`). */
+  groupId: number
+  /** unix ms, or null. */
+  deadline: number | null
+  /** `2` waiting for execution (fields.md). */
+  status: string
   at: number
 }
 

@@ -40,6 +40,11 @@ export async function expectInvitedExactlyOnce(stack: Stack, jobId: string, emai
 
   const job = await jobs.get(memberId, jobId)
   expect(job?.status).toBe('completed')
+  if (job && job.totals.failed > 0) {
+    // Say why, when it fails: the totals alone do not tell a lost row from a retry budget spent under load.
+    const all = await jobs.items(memberId, jobId, { limit: emails.length })
+    console.log('failed items:', JSON.stringify(all.filter((i) => i.state === 'failed').slice(0, 5).map((i) => [i.seq, i.errorCode, i.errorMessage, i.attempts])))
+  }
   expect(job?.totals).toEqual({ total: emails.length, queued: 0, sending: 0, invited: emails.length, skipped: 0, failed: 0 })
   const items = await jobs.items(memberId, jobId, { limit: emails.length + 1 })
   expect(items).toHaveLength(emails.length)

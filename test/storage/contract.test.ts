@@ -4,9 +4,11 @@ import { auditLogBattery } from './audit-log.battery.js'
 import { databaseBattery } from './database.battery.js'
 import { directoryStoreBattery } from './directory-store.battery.js'
 import { eventInboxBattery } from './event-inbox.battery.js'
+import { guestStoreBattery } from './guest-store.battery.js'
 import { inviteCascadeBattery } from './invite-cascade.battery.js'
 import { jobStoreBattery } from './job-store.battery.js'
 import { ledgerStoreBattery } from './ledger-store.battery.js'
+import { onboardingKitStoreBattery } from './onboarding-kit-store.battery.js'
 import { portalLeaseBattery } from './portal-lease.battery.js'
 import { portalStoreBattery } from './portal-store.battery.js'
 import { sessionStoreBattery } from './session-store.battery.js'
@@ -26,5 +28,7 @@ for (const backend of BACKENDS) {
     ledgerStoreBattery(backend.open)
     directoryStoreBattery(backend.open, backend.name)
     inviteCascadeBattery(backend.open)
+    onboardingKitStoreBattery(backend.open)
+    guestStoreBattery(backend.open)
   })
 }

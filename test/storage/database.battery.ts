@@ -19,10 +19,11 @@ export function databaseBattery(open: OpenTestDatabase): void {
           'portals', 'app_sessions', 'event_inbox', 'audit_log',
           'invite_templates', 'invite_jobs', 'invite_job_items', 'portal_leases', 'invitations', 'invitation_events',
           'directory_users', 'directory_departments', 'directory_groups', 'directory_sync',
+          'onboarding_kits', 'extranet_guests',
         ]),
       )
       const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(peer.db)
-      expect(rows.map((r) => r.name)).toEqual(['0001_foundation', '0002_invites', '0003_imports'])
+      expect(rows.map((r) => r.name)).toEqual(['0001_foundation', '0002_invites', '0003_imports', '0004_extranet'])
     })
 
     it('reads BIGINT columns and counts as JS numbers', async () => {

@@ -5,7 +5,7 @@ import { testBox, useDatabase, type OpenTestDatabase } from './battery-support.j
 
 const T0 = 1_700_000_000_000
 
-// Every per-portal table 0002_invites adds. Each carries member_id, child tables included.
+// Every per-portal table 0002_invites and 0004_extranet add. Each carries member_id, child tables included.
 const PER_PORTAL: Array<keyof Schema> = [
   'invite_templates',
   'invite_jobs',
@@ -17,6 +17,8 @@ const PER_PORTAL: Array<keyof Schema> = [
   'directory_departments',
   'directory_groups',
   'directory_sync',
+  'onboarding_kits',
+  'extranet_guests',
 ]
 
 export function inviteCascadeBattery(open: OpenTestDatabase): void {
@@ -62,6 +64,11 @@ export function inviteCascadeBattery(open: OpenTestDatabase): void {
       await stores.directory.replaceDepartments(memberId, [{ id: 1, name: 'D', parentId: null }])
       await stores.directory.replaceGroups(memberId, [{ id: 1, name: 'G', isExtranet: false, type: null, ownerId: null, active: true }])
       await stores.directory.setSyncState(memberId, { fullSyncAt: T0 })
+      await stores.onboardingKits.save({
+        memberId, groupId: 1, inviteTemplateId: null, welcomeText: { ru: '', en: '' }, postToFeed: true, postToChat: false, starterTask: null,
+        sponsorId: null, accessDays: null, noticeDays: 7, offboarding: 'confirm', updatedBy: 1,
+      })
+      await stores.guests.upsertInvited({ memberId, groupId: 1, email: 'g@example.test', userId: null, name: null, sponsorId: 1, accessEndsAt: null, noticeAt: null, invitationId: inv.id })
       return stores
     }
 

@@ -345,7 +345,8 @@ export interface DryRunIssue {
   field: string
   code: string
   message: string
-  severity: 'error' | 'warning'
+  /** 'info': how the row will be sent (e.g. someone already in the portal joins the group); not a problem. */
+  severity: 'error' | 'warning' | 'info'
   /** The cell as it was in the file, when the check rejected it (an invalid e-mail is not echoed in `email`). */
   value?: string
   /** Values the user can pick instead (e.g. a department path, a fixed e-mail domain). */
@@ -365,6 +366,8 @@ export interface DryRunRow {
   lang: Lang
   issues: DryRunIssue[]
   existing: { userId: number; state: ExistingUserState } | null
+  /** Someone already in the portal brought into the guest group instead of created. */
+  groupAction: { method: 'sonet_group.user.invite' | 'sonet_group.user.add'; groupId: number } | null
 }
 
 export interface DryRunSummary {

@@ -5,8 +5,10 @@ import { departmentMethods } from './department.js'
 import { eventMethods } from './events.js'
 import { imMethods } from './im.js'
 import { intranetMethods } from './intranet.js'
+import { logMethods } from './log.js'
 import { placementMethods } from './placement.js'
 import { sonetMethods } from './sonet.js'
+import { taskMethods } from './tasks.js'
 import type { MethodDef } from './types.js'
 import { userMethods } from './user.js'
 
@@ -21,6 +23,8 @@ export function methodTable(): Map<string, MethodDef> {
     ...bizprocMethods,
     ...imMethods,
     ...intranetMethods,
+    ...logMethods,
+    ...taskMethods,
     // batch is dispatched by the router; listed so method.get knows it (settings/how-to-call-rest-api/batch.md, scope basic).
     { name: 'batch', scopes: 'basic', processingSec: 0, handler: () => ({ result: null }) } satisfies MethodDef,
   ]

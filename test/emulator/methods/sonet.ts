@@ -1,5 +1,5 @@
 /**
- * Workgroups: sonet_group.get, sonet_group.user.get|add|invite (api-reference/sonet-group/…),
+ * Workgroups: sonet_group.get, sonet_group.user.get|add|invite|delete (api-reference/sonet-group/…),
  * socialnetwork.api.workgroup.list|get (socialnetwork-api-workgroup-list.md, -get.md) and the
  * undocumented socialnetwork.collab.Member.add (only with `extraMethods`).
  * Scope codes: permissions.md lists "sonet_group, socialnetwork" as one scope; pages print `sonet`.
@@ -139,6 +139,29 @@ function sonetGroupUserAdd(ctx: MethodContext): { result: unknown } {
   return { result: added }
 }
 
+/**
+ * sonet_group.user.delete (api-reference/sonet-group/members/sonet-group-user-delete.md). "Who can execute
+ * the method: administrator"; "You cannot remove the owner of the group or project and the scrum master".
+ * Every relation of the user goes, a pending invitation (role Z) included; the answer lists the removed IDs.
+ */
+function sonetGroupUserDelete(ctx: MethodContext): { result: unknown } {
+  const groupId = int(param(ctx.params, 'GROUP_ID'))
+  if (!Number.isFinite(groupId) || groupId <= 0) throw sonetError('Wrong group ID')
+  // The page's own error text for missing rights (shared with sonet_group.user.update).
+  if (!ctx.isAdmin) throw sonetError('No permissions to update users role')
+  const userIds = intList(param(ctx.params, 'USER_ID')).filter((n) => n > 0)
+  if (userIds.length === 0) throw sonetError('Wrong user IDs')
+  const g = ctx.portal.groupsById.get(groupId)
+  if (!g) throw sonetError('Socialnetwork group not found')
+  const removed: string[] = []
+  for (const uid of userIds) {
+    if (uid === g.OWNER_ID || uid === g.SCRUM_MASTER_ID || !g.members.has(uid)) continue
+    g.members.delete(uid)
+    removed.push(String(uid))
+  }
+  return { result: removed }
+}
+
 /** INITIATE_PERMS: A owner only, E owner and moderators, K every member. */
 function canInvite(ctx: MethodContext, g: GroupRecord): boolean {
   if (ctx.isAdmin) return true
@@ -195,8 +218,8 @@ function workgroupSelectValue(g: GroupRecord, field: string): unknown {
     case 'INITIATE_PERMS': return g.INITIATE_PERMS
     case 'PROJECT_DATE_START':
     case 'PROJECT_DATE_FINISH': return null
+    case 'SCRUM_MASTER_ID': return String(g.SCRUM_MASTER_ID ?? 0)
     case 'SCRUM_OWNER_ID':
-    case 'SCRUM_MASTER_ID':
     case 'SCRUM_SPRINT_DURATION': return '0'
     case 'SCRUM_TASK_RESPONSIBLE': return ''
     case 'TYPE': return g.TYPE
@@ -321,7 +344,7 @@ function workgroupGet(ctx: MethodContext): { result: unknown } {
       .filter(([, m]) => m.role !== 'Z')
       .map(([id, m]) => {
         const u = ctx.portal.usersById.get(id)
-        return { id, isOwner: m.role === 'A', isModerator: m.role === 'E', isScrumMaster: false, isAutoMember: false, name: str(u?.fields.NAME), lastName: str(u?.fields.LAST_NAME), position: str(u?.fields.WORK_POSITION), photo: '' }
+        return { id, isOwner: m.role === 'A', isModerator: m.role === 'E', isScrumMaster: id === g.SCRUM_MASTER_ID, isAutoMember: false, name: str(u?.fields.NAME), lastName: str(u?.fields.LAST_NAME), position: str(u?.fields.WORK_POSITION), photo: '' }
       })
   }
   if (select.has('COUNTERS')) result.COUNTERS = { workgroup_requests_out: invitedIds.length, workgroup_requests_in: awaitingIds.length }
@@ -363,6 +386,7 @@ export const sonetMethods: MethodDef[] = [
   { name: 'sonet_group.user.get', scopes: SONET_SCOPES, handler: sonetGroupUserGet },
   { name: 'sonet_group.user.add', scopes: SONET_SCOPES, handler: sonetGroupUserAdd },
   { name: 'sonet_group.user.invite', scopes: SONET_SCOPES, handler: sonetGroupUserInvite },
+  { name: 'sonet_group.user.delete', scopes: SONET_SCOPES, handler: sonetGroupUserDelete },
   { name: 'socialnetwork.api.workgroup.list', scopes: SONET_SCOPES, handler: workgroupList },
   { name: 'socialnetwork.api.workgroup.get', scopes: SONET_SCOPES, handler: workgroupGet },
   { name: 'socialnetwork.collab.member.add', scopes: SONET_SCOPES, optional: true, handler: collabMemberAdd },

@@ -267,6 +267,9 @@ const en = {
       missing_group: 'An external user needs at least one workgroup.',
       phone_invite_unavailable: 'This portal cannot invite by phone number: add an e-mail.',
       already_exists: 'This person is already in the portal: the row will be skipped.',
+      existing_invited_to_group: 'Already in the portal: invited to the group instead (sonet_group.user.invite); they confirm in Bitrix24.',
+      existing_added_to_group: 'Invited to the portal earlier and not accepted yet: added to the group directly (sonet_group.user.add), so it is there when they accept.',
+      one_group_for_existing: 'Already in the portal: such a person can be brought into one group per row. Keep one group or split the row.',
     },
   },
   job: {
