@@ -39,7 +39,7 @@ export interface Manifest {
 }
 
 export const MANIFEST: Manifest = {
-  scopes: ['user', 'department', 'sonet_group', 'socialnetwork', 'im', 'bizproc', 'placement', 'crm', 'intranet'],
+  scopes: ['user', 'department', 'sonet_group', 'socialnetwork', 'im', 'bizproc', 'placement', 'crm', 'intranet', 'log', 'task'],
   events: [
     { event: 'ONAPPINSTALL', path: '/events' },
     { event: 'ONAPPUNINSTALL', path: '/events' },

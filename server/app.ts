@@ -23,12 +23,15 @@ import { createJobNotifications } from './invites/job-notifications.js'
 import { createPeopleNames } from './invites/people-names.js'
 import { createJobRunner, type JobRunner } from './engine/job-runner.js'
 import { createJobControl } from './engine/job-control.js'
+import { createGuestLifecycle, type GuestLifecycle } from './extranet/guest-lifecycle.js'
 import { createInvitationLifecycle, type InvitationLifecycle } from './ledger/invitation-lifecycle.js'
 import { createInvitationScheduler } from './ledger/invitation-scheduler.js'
 import { templatesApi } from './http/api/templates-api.js'
 import { invitesApi } from './http/api/invites-api.js'
 import { jobsApi } from './http/api/jobs-api.js'
 import { invitationsApi } from './http/api/invitations-api.js'
+import { extranetApi } from './http/api/extranet-api.js'
+import { createExtranetGroups } from './extranet/extranet-groups.js'
 import type { PacingOptions } from './portals/pacer.js'
 
 export interface BuildOptions {
@@ -58,6 +61,8 @@ export interface InviteDesk {
   stores: ReturnType<typeof createStores>
   runner: JobRunner
   lifecycle: InvitationLifecycle
+  /** Guest stays in extranet groups: welcome, notices, ends. */
+  guestLifecycle: GuestLifecycle
   scheduler: ReturnType<typeof createInvitationScheduler>
   directorySync: DirectorySync
   /** Starts background work (event inbox, job engine, reminder scheduler). */
@@ -83,7 +88,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
   const clock = opts.clock ?? systemClock
   const stores = createStores(db, box, () => clock.now())
   const oauth = createOAuthServer(config)
-  const refresher = createTokenRefresher({ portals: stores.portals, oauth, log, ...(opts.onRefresh ? { onRefresh: opts.onRefresh } : {}) })
+  const refresher = createTokenRefresher({ portals: stores.portals, oauth, log, tokenNow: () => clock.now(), ...(opts.onRefresh ? { onRefresh: opts.onRefresh } : {}) })
   const gateway = createPortalGateway({
     config, portals: stores.portals, refresher, log, ...(opts.restriction ? { restriction: opts.restriction } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pacing ? { pacing: opts.pacing } : {}),
@@ -94,20 +99,29 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     appUrl: config.appUrl, portals: stores.portals, gateway, verification, sessions, audit: stores.audit, log,
   })
   const directorySync = createDirectorySync({ gateway, directory: stores.directory, now: () => clock.now() })
+  const guestLifecycle = createGuestLifecycle({
+    guests: stores.guests, kits: stores.onboardingKits, ledger: stores.ledger, directory: stores.directory, portals: stores.portals,
+    gateway, audit: stores.audit, clock, log,
+  })
   const lifecycle = createInvitationLifecycle({
     ledger: stores.ledger, directory: stores.directory, portals: stores.portals, gateway, audit: stores.audit, clock, log,
+    onAccepted: (memberId, inv) => guestLifecycle.onAccepted(memberId, inv),
   })
   const notifications = createJobNotifications({ gateway, portals: stores.portals })
   const runner = createJobRunner({
     jobs: stores.jobs, leases: stores.leases, ledger: stores.ledger, portals: stores.portals, gateway, clock, log,
     onJobFinished: (job) => notifications.jobFinished(job),
+    onInvited: (inv) => guestLifecycle.onInvited(inv),
   })
   const names = createPeopleNames({ gateway, portals: stores.portals, log })
   const invites = createInviteService({
     imports: stores.imports, templates: stores.templates, directory: stores.directory, directorySync, jobs: stores.jobs,
     portals: stores.portals, runner, lifecycle, now: () => clock.now(),
   })
-  const scheduler = createInvitationScheduler({ ledger: stores.ledger, lifecycle, clock, log, syncDirectory: (m) => invites.syncDirectory(m, false) })
+  const scheduler = createInvitationScheduler({
+    ledger: stores.ledger, lifecycle, clock, log, syncDirectory: (m) => invites.syncDirectory(m, false),
+    guests: { membersWithDue: (now, limit) => stores.guests.membersWithDue(now, limit), runDue: (m) => guestLifecycle.runDue(m) },
+  })
   const control = createJobControl({ jobs: stores.jobs, audit: stores.audit, clock, kick: () => runner.kick() })
   const events = createEventProcessor({
     inbox: stores.inbox,
@@ -138,13 +152,14 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
       invitesApi({ invites, directory: stores.directory, names }),
       jobsApi({ jobs: stores.jobs, control }),
       invitationsApi({ ledger: stores.ledger, lifecycle, templates: stores.templates, portals: stores.portals, clock }),
+      extranetApi({ groups: createExtranetGroups({ gateway, directory: stores.directory }) }),
     ],
   })
   const stop = async (): Promise<void> => {
     await Promise.all([events.stop(), runner.stop(), scheduler.stop()])
   }
   return {
-    http, db, log, gateway, oauth, install, events, stores, runner, lifecycle, scheduler, directorySync,
+    http, db, log, gateway, oauth, install, events, stores, runner, lifecycle, guestLifecycle, scheduler, directorySync,
     start() {
       events.start()
       runner.start()

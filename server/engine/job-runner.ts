@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
 import type { PortalGateway } from '../portals/portal-gateway.js'
 import type { ItemOutcome, Job, JobItem, JobStore } from '../storage/job-store.js'
-import type { LedgerStore } from '../storage/ledger-store.js'
+import type { Invitation, LedgerStore } from '../storage/ledger-store.js'
 import type { PortalLeases } from '../storage/portal-lease.js'
 import type { PortalStore } from '../storage/portal-store.js'
 import { findUsersByEmail } from './reconcile.js'
@@ -54,6 +54,8 @@ export function createJobRunner(deps: {
   clock: Clock
   log: Logger
   onJobFinished?: (job: Job) => Promise<void>
+  /** An invitation was recorded as sent (guest stays are opened from it). Idempotent: it may run twice. */
+  onInvited?: (invitation: Invitation) => Promise<void>
 }) {
   const { jobs, leases, ledger, portals, gateway, clock, log } = deps
   const owner = `worker-${randomUUID()}`
@@ -66,7 +68,7 @@ export function createJobRunner(deps: {
     const p = item.payload as unknown as JobItemPayload
     const ok = 'userId' in outcome
     const now = clock.now()
-    await ledger.record(
+    const invitation = await ledger.record(
       {
         memberId: job.memberId, email: item.email, phone: item.phone, userId: ok ? outcome.userId : null, name: p.ledger?.name ?? null, lastName: p.ledger?.lastName ?? null,
         invitedBy: job.createdBy, source: job.source, templateId: job.templateId, jobId: job.id, jobSeq: item.seq,
@@ -77,6 +79,9 @@ export function createJobRunner(deps: {
       job.createdBy,
       ok ? {} : { detail: { code: outcome.failed.code, message: outcome.failed.message } },
     )
+    if (ok && deps.onInvited) {
+      await deps.onInvited(invitation).catch((e: unknown) => log.warn({ memberId: job.memberId, jobId: job.id, err: errorText(e) }, 'invited hook failed'))
+    }
   }
 
   /**

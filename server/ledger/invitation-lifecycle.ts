@@ -40,6 +40,8 @@ export function createInvitationLifecycle(deps: {
   audit: AuditLog
   clock: Clock
   log: Logger
+  /** After an acceptance (guest stays become active and are welcomed). */
+  onAccepted?: (memberId: string, invitation: Invitation) => Promise<unknown>
 }) {
   const { ledger, clock, log } = deps
 
@@ -51,6 +53,7 @@ export function createInvitationLifecycle(deps: {
         action: 'invitation.accepted', subject: inv.id, details: { via, userId: inv.userId }, result: 'ok',
       })
       await joinGroups(memberId, inv)
+      await deps.onAccepted?.(memberId, inv).catch((e: unknown) => log.warn({ memberId, invitationId: inv.id, err: errorText(e) }, 'accepted hook failed'))
     }
     return ok
   }

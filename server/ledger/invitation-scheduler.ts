@@ -20,6 +20,8 @@ export function createInvitationScheduler(deps: {
   log: Logger
   /** Refreshes a portal's directory cache (full when stale), accepting invitations whose person logged in. */
   syncDirectory: (memberId: string) => Promise<void>
+  /** Guest stays: notices before their end date, and ends (server/extranet/guest-lifecycle.ts). */
+  guests?: { membersWithDue(now: number, limit: number): Promise<string[]>; runDue(memberId: string): Promise<unknown> }
 }) {
   let timer: NodeJS.Timeout | undefined
   let syncTimer: NodeJS.Timeout | undefined
@@ -44,6 +46,11 @@ export function createInvitationScheduler(deps: {
   async function pass(): Promise<void> {
     for (const memberId of await deps.ledger.membersWithDue(deps.clock.now(), PORTALS_PER_PASS)) {
       await deps.lifecycle.runDue(memberId).catch((e: unknown) => deps.log.warn({ memberId, err: errorText(e) }, 'reminder pass failed'))
+    }
+    const guests = deps.guests
+    if (!guests) return
+    for (const memberId of await guests.membersWithDue(deps.clock.now(), PORTALS_PER_PASS)) {
+      await guests.runDue(memberId).catch((e: unknown) => deps.log.warn({ memberId, err: errorText(e) }, 'guest pass failed'))
     }
   }
 

@@ -30,6 +30,8 @@ export function createTokenRefresher(deps: {
   oauth: OAuthServer
   log: Logger
   now?: () => number
+  /** The clock token expiry is measured on (the portal's; the app's injected clock), ms. */
+  tokenNow?: () => number
   onRefresh?: (memberId: string) => void
 }): TokenRefresher {
   const { portals, oauth, log } = deps
@@ -90,7 +92,10 @@ export function createTokenRefresher(deps: {
   return {
     refresh(memberId, staleAccessToken) {
       const r = recent.get(memberId)
-      if (r && r.tokens.accessToken === staleAccessToken && now() - r.at < FRESH_GRACE_MS) return Promise.resolve(r.tokens)
+      // Just refreshed (a request that left with the old token came back late): the same fresh pair, unless it
+      // has itself expired meanwhile.
+      const tokenNow = deps.tokenNow ?? now
+      if (r && r.tokens.accessToken === staleAccessToken && now() - r.at < FRESH_GRACE_MS && r.tokens.expiresAt * 1000 > tokenNow()) return Promise.resolve(r.tokens)
       const key = `${memberId}\u0000${staleAccessToken}`
       let p = inflight.get(key)
       if (!p) {

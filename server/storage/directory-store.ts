@@ -53,6 +53,8 @@ export interface DirectoryStore {
   usersByEmails(memberId: string, emails: string[]): Promise<Map<string, DirectoryUser>>
   /** Keyed by the phone as asked (trimmed), matched exactly; same tie-break as usersByEmails. */
   usersByPhones(memberId: string, phones: string[]): Promise<Map<string, DirectoryUser>>
+  /** Keyed by user id; ids with no cached user are absent. */
+  usersByIds(memberId: string, ids: number[]): Promise<Map<number, DirectoryUser>>
   userCount(memberId: string): Promise<number>
   /** 0 when no user is cached. */
   maxUserId(memberId: string): Promise<number>
@@ -178,6 +180,16 @@ export function createDirectoryStore(app: AppDatabase): DirectoryStore {
 
     async usersByPhones(memberId, phones) {
       return lookUp(memberId, 'phone', phones.map((p) => p.trim()).filter((p) => p !== ''))
+    },
+
+    async usersByIds(memberId, ids) {
+      const found = new Map<number, DirectoryUser>()
+      const keys = [...new Set(ids)].filter((id) => Number.isInteger(id) && id > 0)
+      for (const chunk of chunked(keys, IN_LIST_CHUNK)) {
+        const rows = await db.selectFrom('directory_users').selectAll().where('member_id', '=', memberId).where('user_id', 'in', chunk).execute()
+        for (const row of rows) found.set(row.user_id, toUser(row))
+      }
+      return found
     },
 
     async userCount(memberId) {
