@@ -53,6 +53,13 @@ export const MANIFEST: Manifest = {
       title: { ru: 'Invite Desk', en: 'Invite Desk' },
       description: { ru: 'Приглашения сотрудников и гостей', en: 'Invitations for employees and guests' },
     },
+    {
+      // A tab inside each workgroup (placements/sonet-group-detail-tab): the owner onboards guests where they work.
+      placement: 'SONET_GROUP_DETAIL_TAB',
+      path: '/app',
+      title: { ru: 'Гости', en: 'Guests' },
+      description: { ru: 'Приглашение и сопровождение гостей группы', en: 'Invite and look after the group\'s guests' },
+    },
   ],
   robots: [],
 }

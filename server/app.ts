@@ -152,7 +152,10 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
       invitesApi({ invites, directory: stores.directory, names }),
       jobsApi({ jobs: stores.jobs, control }),
       invitationsApi({ ledger: stores.ledger, lifecycle, templates: stores.templates, portals: stores.portals, clock }),
-      extranetApi({ groups: createExtranetGroups({ gateway, directory: stores.directory }) }),
+      extranetApi({
+        groups: createExtranetGroups({ gateway, directory: stores.directory }), kits: stores.onboardingKits, guests: stores.guests,
+        lifecycle: guestLifecycle, invites, templates: stores.templates, portals: stores.portals,
+      }),
     ],
   })
   const stop = async (): Promise<void> => {

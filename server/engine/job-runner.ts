@@ -72,7 +72,10 @@ export function createJobRunner(deps: {
       {
         memberId: job.memberId, email: item.email, phone: item.phone, userId: ok ? outcome.userId : null, name: p.ledger?.name ?? null, lastName: p.ledger?.lastName ?? null,
         invitedBy: job.createdBy, source: job.source, templateId: job.templateId, jobId: job.id, jobSeq: item.seq,
-        target: { kind: p.ledger?.kind ?? 'intranet', departmentId: p.ledger?.departmentId ?? null, groupIds: p.ledger?.groupIds ?? [] },
+        target: {
+          kind: p.ledger?.kind ?? 'intranet', departmentId: p.ledger?.departmentId ?? null,
+          groupIds: p.groupInvite ? [p.groupInvite.groupId] : p.ledger?.groupIds ?? [], ...(p.groupInvite ? { existingUser: true } : {}),
+        },
         state: ok ? 'pending' : 'failed', sentAt: ok ? now : null, acceptedAt: null,
         expiresAt: ok && typeof job.options.expireAfterDays === 'number' ? now + job.options.expireAfterDays * 86_400_000 : null,
       },

@@ -45,7 +45,7 @@ export function createInvitationLifecycle(deps: {
 }) {
   const { ledger, clock, log } = deps
 
-  async function accept(memberId: string, inv: Invitation, via: 'ONUSERADD' | 'sync'): Promise<boolean> {
+  async function accept(memberId: string, inv: Invitation, via: 'ONUSERADD' | 'sync' | 'group'): Promise<boolean> {
     const ok = await ledger.transition(memberId, inv.id, [...OUTSTANDING_STATES], 'accepted', clock.now(), null, { via })
     if (ok) {
       await deps.audit.record({
@@ -76,6 +76,41 @@ export function createInvitationLifecycle(deps: {
       memberId, at: clock.now(), actorUserId: null, actorKind: 'system', action: 'invitation.groups_joined', subject: inv.id,
       details: { groupIds: inv.target.groupIds, userId: inv.userId, ...(failed.length ? { failed } : {}) }, result: failed.length ? 'failed' : 'ok',
     })
+  }
+
+  /** Group invitations of people already in the portal: accepted once they are members (not just invited). */
+  async function acceptJoined(memberId: string, invitations: Invitation[]): Promise<number> {
+    const groupIds = [...new Set(invitations.flatMap((i) => i.target.groupIds))]
+    if (groupIds.length === 0) return 0
+    let members: Map<number, Set<number>>
+    try {
+      members = await activeMembers(memberId, groupIds)
+    } catch (e) {
+      log.warn({ memberId, err: errorText(e) }, 'could not read group members; joined guests wait for the next pass')
+      return 0
+    }
+    let accepted = 0
+    for (const inv of invitations) {
+      if (inv.target.groupIds.every((g) => members.get(g)?.has(inv.userId!)) && (await accept(memberId, inv, 'group'))) accepted++
+    }
+    return accepted
+  }
+
+  /** MEMBERS of each group (socialnetwork.api.workgroup.get; invited people are in INVITED_MEMBERS). */
+  async function activeMembers(memberId: string, groupIds: number[]): Promise<Map<number, Set<number>>> {
+    const out = new Map<number, Set<number>>()
+    for (let from = 0; from < groupIds.length; from += 50) {
+      const ids = groupIds.slice(from, from + 50)
+      const { outcomes } = await deps.gateway.batchDetailed(memberId, Object.fromEntries(ids.map((id) => [`g${id}`, ['socialnetwork.api.workgroup.get', { params: { groupId: id } }] as [string, Record<string, unknown>]])))
+      for (const id of ids) {
+        const o = outcomes[`g${id}`]
+        // A group gone or hidden holds nobody; other failures are "unknown" and stop the pass.
+        if (o && !o.ok && !/not found/i.test(o.message)) throw new Error(`${o.code}: ${o.message}`)
+        const list = o?.ok ? (o.result as Record<string, unknown>).MEMBERS : []
+        out.set(id, new Set((Array.isArray(list) ? list : []).map(Number)))
+      }
+    }
+    return out
   }
 
   async function reinvite(portal: PortalRecord, inv: Invitation): Promise<RemindResult> {
@@ -112,10 +147,14 @@ export function createInvitationLifecycle(deps: {
         const { rows } = await ledger.list(memberId, { states: [...OUTSTANDING_STATES] }, { limit: DUE_PER_PASS, offset, order: 'oldest' })
         if (rows.length === 0) break
         const users = await deps.directory.usersByEmails(memberId, rows.map((r) => r.email).filter((e): e is string => !!e))
+        // People already in the portal logged in long ago: they accept by joining the group (below).
+        const joining = rows.filter((inv) => inv.target.existingUser && inv.userId !== null)
         for (const inv of rows) {
+          if (inv.target.existingUser) continue
           const u = inv.email ? users.get(inv.email.toLowerCase()) : undefined
           if (u && u.lastLogin !== null && (inv.userId === null || inv.userId === u.id) && (await accept(memberId, inv, 'sync'))) accepted++
         }
+        accepted += await acceptJoined(memberId, joining)
         if (rows.length < DUE_PER_PASS) break
       }
       return accepted

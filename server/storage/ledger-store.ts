@@ -22,7 +22,8 @@ export interface Invitation {
   templateId: string | null
   jobId: string | null
   jobSeq: number | null
-  target: { kind: 'intranet' | 'extranet'; departmentId: number | null; groupIds: number[] }
+  /** existingUser: someone already in the portal, brought into the groups (no new account to accept). */
+  target: { kind: 'intranet' | 'extranet'; departmentId: number | null; groupIds: number[]; existingUser?: boolean }
   state: InvitationState
   sentAt: number | null
   acceptedAt: number | null
@@ -180,7 +181,7 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
     templateId: row.template_id,
     jobId: row.job_id,
     jobSeq: row.job_seq,
-    target: { kind: row.target_kind, departmentId: row.target_department_id, groupIds: parseIntArray(row.target_group_ids) },
+    target: { kind: row.target_kind, departmentId: row.target_department_id, groupIds: parseIntArray(row.target_group_ids), ...(Number(row.existing_user) === 1 ? { existingUser: true } : {}) },
     state: row.state,
     sentAt: row.sent_at,
     acceptedAt: row.accepted_at,
@@ -270,6 +271,7 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
             target_kind: inv.target.kind,
             target_department_id: inv.target.departmentId,
             target_group_ids: toJsonText(inv.target.groupIds),
+            existing_user: inv.target.existingUser ? 1 : 0,
             state: inv.state,
             sent_at: inv.sentAt,
             accepted_at: inv.acceptedAt,

@@ -12,6 +12,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0002_invites': invites(dialect),
     '0003_imports': imports(),
     '0004_extranet': extranet(),
+    '0005_invitation_existing_user': invitationExistingUser(dialect),
   }
   return { getMigrations: async () => migrations }
 }
@@ -443,6 +444,22 @@ function extranet(): Migration {
       // on the range; due rows are few because the scheduler works them off.
       await index(db, 'extranet_guests_notice_at_member_id', 'extranet_guests', ['notice_at', 'member_id'])
       await index(db, 'extranet_guests_access_ends_at_member_id', 'extranet_guests', ['access_ends_at', 'member_id'])
+    },
+  }
+}
+
+// An invitation for someone already in the portal (brought into a group, sonet_group.user.invite/add): their
+// acceptance is joining the group, not a first login, so the directory pass must not read one as the other.
+function invitationExistingUser(dialect: Dialect): Migration {
+  return {
+    async up(db) {
+      if (dialect === 'postgres') {
+        await sql`ALTER TABLE invitations ADD COLUMN IF NOT EXISTS existing_user integer NOT NULL DEFAULT 0`.execute(db)
+        return
+      }
+      // SQLite has no ADD COLUMN IF NOT EXISTS: look first, so an interrupted run can be repeated.
+      const cols = await sql<{ name: string }>`PRAGMA table_info(invitations)`.execute(db)
+      if (!cols.rows.some((c) => c.name === 'existing_user')) await sql`ALTER TABLE invitations ADD COLUMN existing_user integer NOT NULL DEFAULT 0`.execute(db)
     },
   }
 }

@@ -172,6 +172,8 @@ export interface InvitationsTable {
   reminder_days: JsonText
   /** Next scheduled reminder, derived from reminder_days; null when the schedule is exhausted. */
   next_reminder_at: EpochMs | null
+  /** 1: someone already in the portal, brought into a group (acceptance = joining it). */
+  existing_user: Generated<number>
   expires_at: EpochMs | null
   /** Lower-cased "name lastName\nemail", matched with LIKE so search is case-insensitive for Cyrillic on both backends. */
   search_text: string

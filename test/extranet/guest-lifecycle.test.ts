@@ -73,6 +73,29 @@ for (const backend of BACKENDS) {
       expect((await stays(group.ID))[0]).toMatchObject({ state: 'active', userId: anna.ID })
     })
 
+    it('someone already in the portal is accepted when they join the group, not because they logged in before', async () => {
+      const group = await setUp({})
+      const p = s!.portal
+      const employee = p.addUser({ EMAIL: 'emp@example.test', NAME: 'Emp', UF_DEPARTMENT: [1], LAST_LOGIN: '2026-01-01T10:00:00+00:00' })
+      await invite([['emp@example.test', 'Emp']], 'Suppliers')
+      const ledgerOf = async () => (await s!.a.app.stores.ledger.findByUserId(p.memberId, employee.ID))[0]!
+      expect((await ledgerOf()).target).toMatchObject({ kind: 'extranet', groupIds: [group.ID], existingUser: true })
+
+      // The directory pass sees a login, but that is not joining the group.
+      await s!.a.app.lifecycle.acceptSeenInDirectory(p.memberId)
+      expect((await ledgerOf()).state).toBe('pending')
+      expect((await stays(group.ID))[0]).toMatchObject({ state: 'pending', userId: employee.ID })
+      expect(p.feedPosts()).toEqual([])
+
+      p.acceptGroupInvitation(group.ID, employee.ID)
+      expect(await s!.a.app.lifecycle.acceptSeenInDirectory(p.memberId)).toBe(1)
+      expect(await s!.a.app.lifecycle.acceptSeenInDirectory(p.memberId)).toBe(0)
+      expect((await ledgerOf()).state).toBe('accepted')
+      await until(async () => p.tasks().length > 0 || undefined, 'the member welcomed', 10_000)
+      expect((await stays(group.ID))[0]).toMatchObject({ state: 'active' })
+      expect(p.feedPosts()).toHaveLength(1)
+    })
+
     it('tells the sponsor before the end, then removes and deactivates only whom nothing else holds', async () => {
       const group = await setUp({ offboarding: 'auto' })
       const p = s!.portal

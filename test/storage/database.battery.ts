@@ -23,7 +23,7 @@ export function databaseBattery(open: OpenTestDatabase): void {
         ]),
       )
       const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(peer.db)
-      expect(rows.map((r) => r.name)).toEqual(['0001_foundation', '0002_invites', '0003_imports', '0004_extranet'])
+      expect(rows.map((r) => r.name)).toEqual(['0001_foundation', '0002_invites', '0003_imports', '0004_extranet', '0005_invitation_existing_user'])
     })
 
     it('reads BIGINT columns and counts as JS numbers', async () => {

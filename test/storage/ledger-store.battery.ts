@@ -55,6 +55,14 @@ export function ledgerStoreBattery(open: OpenTestDatabase): void {
         ])
       })
 
+      it('keeps whether the invitation brought someone already in the portal into groups', async () => {
+        const { ledger } = setup()
+        const existing = await ledger.record(invitation({ jobSeq: 7, target: { kind: 'extranet', departmentId: null, groupIds: [4], existingUser: true } }), 5)
+        const fresh = await ledger.record(invitation({ jobSeq: 8 }), 5)
+        expect((await ledger.get('m1', existing.id))!.target).toEqual({ kind: 'extranet', departmentId: null, groupIds: [4], existingUser: true })
+        expect((await ledger.get('m1', fresh.id))!.target).toEqual({ kind: 'extranet', departmentId: null, groupIds: [4, 9] })
+      })
+
       it('is idempotent per (jobId, jobSeq): the same row returns the existing invitation and writes no event', async () => {
         const { clock, ledger } = setup()
         const first = await ledger.record(invitation(), 5)

@@ -1,6 +1,14 @@
 import { Router } from 'express'
 import { z } from 'zod'
-import type { ExtranetGroups } from '../../extranet/extranet-groups.js'
+import type { ExtranetGroups, ExtranetGroupView } from '../../extranet/extranet-groups.js'
+import type { GuestLifecycle } from '../../extranet/guest-lifecycle.js'
+import type { InviteService } from '../../invites/invite-service.js'
+import { AppError, NotFoundError } from '../../shared/errors.js'
+import type { Guest, GuestStore } from '../../storage/guest-store.js'
+import type { OnboardingKitStore } from '../../storage/onboarding-kit-store.js'
+import type { PortalStore } from '../../storage/portal-store.js'
+import type { AppSessionRecord } from '../../storage/session-store.js'
+import type { TemplateStore } from '../../storage/template-store.js'
 import { parseInput } from './parse-input.js'
 import { sessionOf } from './require-session.js'
 
@@ -13,8 +21,56 @@ const groupParams = z.object({
  * The Extranet page, read side. Any signed-in user may read; a non-admin sees the groups the portal would show
  * them (visible ones and their own), not the hidden ones the installing admin's token can reach.
  */
-export function extranetApi(deps: { groups: ExtranetGroups }): Router {
+const guestParams = z.object({ guestId: z.string().uuid('must be a guest id') })
+
+const text = (max: number) => z.string().max(max)
+const kitBody = z.object({
+  inviteTemplateId: z.string().uuid().nullable(),
+  welcomeText: z.object({ ru: text(4000), en: text(4000) }),
+  postToFeed: z.boolean(),
+  postToChat: z.boolean(),
+  starterTask: z.object({ title: text(255).trim().min(1, 'the task needs a title'), description: text(4000), deadlineDays: z.number().int().min(1).max(365).nullable() }).nullable(),
+  sponsorId: z.number().int().positive().nullable(),
+  accessDays: z.number().int().min(1).max(3650).nullable(),
+  noticeDays: z.number().int().min(0).max(365),
+  offboarding: z.enum(['confirm', 'auto']),
+}).strict()
+const inviteBody = z.object({ people: z.string().trim().min(1, 'paste at least one e-mail').max(200_000) }).strict()
+const extendBody = z.object({ accessEndsAt: z.number().int().positive().nullable() }).strict()
+const sponsorBody = z.object({ sponsorId: z.number().int().positive() }).strict()
+
+const guestView = (g: Guest) => ({
+  id: g.id, email: g.email, name: g.name, userId: g.userId, state: g.state, sponsorId: g.sponsorId, accessEndsAt: g.accessEndsAt,
+  welcomedAt: g.welcomedAt, removedAt: g.removedAt, deactivatedAt: g.deactivatedAt, createdAt: g.createdAt,
+})
+
+export function extranetApi(deps: {
+  groups: ExtranetGroups
+  kits: OnboardingKitStore
+  guests: GuestStore
+  lifecycle: GuestLifecycle
+  invites: InviteService
+  templates: TemplateStore
+  portals: PortalStore
+}): Router {
   const r = Router()
+
+  /** Admins, and the group's owner and moderators, onboard its guests ("set once by the group owner"). */
+  const manages = (s: AppSessionRecord, g: ExtranetGroupView) =>
+    s.isAdmin || g.members.some((m) => m.id === s.userId && (m.role === 'owner' || m.role === 'moderator'))
+
+  async function managedGroup(s: AppSessionRecord, groupId: number): Promise<ExtranetGroupView> {
+    const g = await deps.groups.get(s.memberId, groupId, { userId: s.userId, isAdmin: s.isAdmin })
+    if (!manages(s, g)) throw new AppError('forbidden', 'Only the group owner, its moderators or a portal administrator may do this', 403)
+    return g
+  }
+
+  async function managedGuest(s: AppSessionRecord, guestId: string): Promise<Guest> {
+    const g = await deps.guests.get(s.memberId, guestId)
+    if (!g) throw new NotFoundError('guest_not_found', 'No such guest')
+    await managedGroup(s, g.groupId)
+    return g
+  }
 
   r.get('/extranet/groups', async (_req, res) => {
     const s = sessionOf(res)
@@ -25,6 +81,78 @@ export function extranetApi(deps: { groups: ExtranetGroups }): Router {
     const s = sessionOf(res)
     const { groupId } = parseInput(groupParams, req.params)
     res.json({ group: await deps.groups.get(s.memberId, groupId, { userId: s.userId, isAdmin: s.isAdmin }) })
+  })
+
+  r.get('/extranet/groups/:groupId/kit', async (req, res) => {
+    const s = sessionOf(res)
+    const { groupId } = parseInput(groupParams, req.params)
+    const g = await deps.groups.get(s.memberId, groupId, { userId: s.userId, isAdmin: s.isAdmin })
+    const kit = (await deps.kits.get(s.memberId, groupId)) ?? null
+    res.json({ kit, canEdit: manages(s, g) })
+  })
+
+  r.put('/extranet/groups/:groupId/kit', async (req, res) => {
+    const s = sessionOf(res)
+    const { groupId } = parseInput(groupParams, req.params)
+    const body = parseInput(kitBody, req.body)
+    await managedGroup(s, groupId)
+    if (body.inviteTemplateId) {
+      const t = await deps.templates.get(s.memberId, body.inviteTemplateId)
+      if (!t || t.archived) throw new AppError('unknown_template', 'The chosen template does not exist', 400)
+    }
+    const kit = await deps.kits.save({ ...body, memberId: s.memberId, groupId, updatedBy: s.userId })
+    res.json({ kit })
+  })
+
+  r.get('/extranet/groups/:groupId/guests', async (req, res) => {
+    const s = sessionOf(res)
+    const { groupId } = parseInput(groupParams, req.params)
+    await deps.groups.get(s.memberId, groupId, { userId: s.userId, isAdmin: s.isAdmin })
+    res.json({ guests: (await deps.guests.listByGroup(s.memberId, groupId)).map(guestView) })
+  })
+
+  /** A pasted list into this group: the dry run of it, ready to send through /api/imports/:id/send. */
+  r.post('/extranet/groups/:groupId/invite', async (req, res) => {
+    const s = sessionOf(res)
+    const { groupId } = parseInput(groupParams, req.params)
+    const { people } = parseInput(inviteBody, req.body)
+    await managedGroup(s, groupId)
+    const kit = await deps.kits.get(s.memberId, groupId)
+    const portal = await deps.portals.get(s.memberId)
+    const up = await deps.invites.createImport(s.memberId, s.userId, { kind: 'paste', text: people })
+    const dry = await deps.invites.dryRun(s.memberId, up.id, {
+      mapping: up.mapping, headerRow: up.headerRow, templateId: kit?.inviteTemplateId ?? null, kind: 'extranet', departmentId: null,
+      groupIds: [groupId], lang: portal?.lang === 'en' ? 'en' : 'ru',
+    })
+    res.status(201).json({ importId: up.id, summary: dry.summary, rows: dry.rows })
+  })
+
+  r.post('/extranet/guests/:guestId/extend', async (req, res) => {
+    const s = sessionOf(res)
+    const { guestId } = parseInput(guestParams, req.params)
+    const { accessEndsAt } = parseInput(extendBody, req.body)
+    await managedGuest(s, guestId)
+    if (!(await deps.lifecycle.extend(s.memberId, guestId, accessEndsAt, s.userId))) throw new AppError('guest_ended', 'This guest has already left the group', 409)
+    res.json({ ok: true })
+  })
+
+  r.post('/extranet/guests/:guestId/confirm-end', async (req, res) => {
+    const s = sessionOf(res)
+    const { guestId } = parseInput(guestParams, req.params)
+    await managedGuest(s, guestId)
+    const result = await deps.lifecycle.confirmEnd(s.memberId, guestId, s.userId)
+    if (!result) throw new AppError('not_awaiting_confirmation', 'This guest is not waiting for a confirmation', 409)
+    res.json({ result })
+  })
+
+  r.patch('/extranet/guests/:guestId', async (req, res) => {
+    const s = sessionOf(res)
+    const { guestId } = parseInput(guestParams, req.params)
+    const { sponsorId } = parseInput(sponsorBody, req.body)
+    const g = await managedGuest(s, guestId)
+    if (g.state === 'ended') throw new AppError('guest_ended', 'This guest has already left the group', 409)
+    await deps.guests.setSponsor(s.memberId, guestId, sponsorId)
+    res.json({ ok: true })
   })
 
   return r
