@@ -154,7 +154,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
       invitationsApi({ ledger: stores.ledger, lifecycle, templates: stores.templates, portals: stores.portals, clock }),
       extranetApi({
         groups: createExtranetGroups({ gateway, directory: stores.directory }), kits: stores.onboardingKits, guests: stores.guests,
-        lifecycle: guestLifecycle, invites, templates: stores.templates, portals: stores.portals,
+        lifecycle: guestLifecycle, invites, templates: stores.templates, portals: stores.portals, names,
       }),
     ],
   })

@@ -265,9 +265,16 @@ export function createInviteService(deps: {
     },
 
     /** Turns the checked rows into a job; refuses while any included row has an error. */
-    send: (memberId: string, id: string, user: { id: number; name: string }): Promise<{ jobId: string }> => wholeFile(async () => {
+    /**
+     * `only`: a group manager's send from the group tab: the import must be theirs and target exactly that
+     * guest group (the job and its ledger entries then say 'group_tab').
+     */
+    send: (memberId: string, id: string, user: { id: number; name: string }, only?: { groupId: number }): Promise<{ jobId: string }> => wholeFile(async () => {
       const r = await load(memberId, id)
       if (!r.settings) throw new AppError('dry_run_required', 'Run the check before sending', 409)
+      if (only && (r.createdBy !== user.id || r.settings.kind !== 'extranet' || r.settings.groupIds.length !== 1 || r.settings.groupIds[0] !== only.groupId)) {
+        throw new NotFoundError('import_not_found', 'This upload has expired or does not exist; upload the file again')
+      }
       if (r.jobId && !r.jobId.startsWith('pending:')) return { jobId: r.jobId }
       const s = r.settings
       const { rows, normalized } = await evaluate(memberId, r, s, true)
@@ -286,7 +293,7 @@ export function createInviteService(deps: {
       try {
         job = await deps.jobs.create(
           {
-            memberId, kind: 'bulk_invite', source: 'wizard', createdBy: user.id, templateId: s.templateId,
+            memberId, kind: 'bulk_invite', source: only ? 'group_tab' : 'wizard', createdBy: user.id, templateId: s.templateId,
             title: r.fileName ?? 'Pasted list', options: { expireAfterDays: template?.expireAfterDays ?? null, importId: id },
           },
           items,

@@ -85,5 +85,32 @@ for (const backend of BACKENDS) {
       const after = (await admin.get(`/api/extranet/groups/${group.ID}/guests`)).body.guests
       expect(after.map((g: any) => [g.email, g.accessEndsAt, g.sponsorId])).toEqual([['anna@example.test', until, 1], ['bob@example.test', bob.accessEndsAt, 5]])
     })
+
+    it('a group owner who is no admin invites from the group tab; the job and ledger say group_tab; others cannot send it', async () => {
+      const owner = s.portal.addUser({ EMAIL: 'owner@example.test', NAME: 'Owner', UF_DEPARTMENT: [1] })
+      const other = s.portal.addUser({ EMAIL: 'other@example.test', NAME: 'Other', UF_DEPARTMENT: [1] })
+      const group = s.portal.addGroup({ NAME: 'Vendors', OWNER_ID: owner.ID, IS_EXTRANET: true, members: [other.ID] })
+      const asOwner = await sessionApi(s, owner.ID)
+      const asOther = await sessionApi(s, other.ID)
+      expect((await asOther.post(`/api/extranet/groups/${group.ID}/invite`, { people: 'x@example.test' })).status).toBe(403)
+
+      const dry = await asOwner.post(`/api/extranet/groups/${group.ID}/invite`, { people: 'vendor@example.test' })
+      expect(dry.status).toBe(201)
+      // The admin-only wizard route stays admin-only; the tab has its own, bound to the group and the author.
+      expect((await asOwner.post(`/api/imports/${dry.body.importId}/send`)).status).toBe(403)
+      expect((await asOther.post(`/api/extranet/groups/${group.ID}/invite/${dry.body.importId}/send`)).status).toBe(403)
+      const adminDry = await admin.post(`/api/extranet/groups/${group.ID}/invite`, { people: 'someone@example.test' })
+      expect((await asOwner.post(`/api/extranet/groups/${group.ID}/invite/${adminDry.body.importId}/send`)).status).toBe(404)
+      expect((await asOwner.post(`/api/extranet/groups/${group.ID}/invite/not-an-id/send`)).status).toBe(400)
+
+      const sent = await asOwner.post(`/api/extranet/groups/${group.ID}/invite/${dry.body.importId}/send`)
+      expect(sent.status).toBe(201)
+      await waitForJob(admin, sent.body.jobId, (j) => j.status === 'completed', 'job completed')
+      // Sending again answers the same job (a double click sends once).
+      expect((await asOwner.post(`/api/extranet/groups/${group.ID}/invite/${dry.body.importId}/send`)).body.jobId).toBe(sent.body.jobId)
+      const ledger = await s.a.app.stores.ledger.list(s.portal.memberId, { source: 'group_tab' }, { limit: 10, offset: 0 })
+      expect(ledger.rows.map((r) => [r.email, r.invitedBy, r.target.groupIds])).toEqual([['vendor@example.test', owner.ID, [group.ID]]])
+      expect(s.portal.invitations().map((i) => i.email)).toContain('vendor@example.test')
+    })
   })
 }

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { ExtranetGroups, ExtranetGroupView } from '../../extranet/extranet-groups.js'
 import type { GuestLifecycle } from '../../extranet/guest-lifecycle.js'
 import type { InviteService } from '../../invites/invite-service.js'
+import type { PeopleNames } from '../../invites/people-names.js'
 import { AppError, NotFoundError } from '../../shared/errors.js'
 import type { Guest, GuestStore } from '../../storage/guest-store.js'
 import type { OnboardingKitStore } from '../../storage/onboarding-kit-store.js'
@@ -22,6 +23,7 @@ const groupParams = z.object({
  * them (visible ones and their own), not the hidden ones the installing admin's token can reach.
  */
 const guestParams = z.object({ guestId: z.string().uuid('must be a guest id') })
+const importParams = z.object({ importId: z.string().uuid('must be an import id') })
 
 const text = (max: number) => z.string().max(max)
 const kitBody = z.object({
@@ -52,6 +54,7 @@ export function extranetApi(deps: {
   invites: InviteService
   templates: TemplateStore
   portals: PortalStore
+  names: PeopleNames
 }): Router {
   const r = Router()
 
@@ -125,6 +128,16 @@ export function extranetApi(deps: {
       groupIds: [groupId], lang: portal?.lang === 'en' ? 'en' : 'ru',
     })
     res.status(201).json({ importId: up.id, summary: dry.summary, rows: dry.rows })
+  })
+
+  /** The group manager's send of what POST …/invite checked (admins may also use /api/imports/:id/send). */
+  r.post('/extranet/groups/:groupId/invite/:importId/send', async (req, res) => {
+    const s = sessionOf(res)
+    const { groupId } = parseInput(groupParams, { groupId: req.params.groupId })
+    const { importId } = parseInput(importParams, { importId: req.params.importId })
+    await managedGroup(s, groupId)
+    const name = await deps.names.user(s.memberId, s.userId)
+    res.status(201).json(await deps.invites.send(s.memberId, importId, { id: s.userId, name }, { groupId }))
   })
 
   r.post('/extranet/guests/:guestId/extend', async (req, res) => {
