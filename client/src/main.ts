@@ -7,6 +7,7 @@ import { configureAuth } from './api/http'
 import { BOOT_KEY, readBoot } from './boot'
 import { initB24 } from './composables/useB24'
 import { createAppI18n } from './i18n'
+import { initialPathFor } from './placement'
 import { createAppRouter } from './router'
 import { usePortalStore } from './stores/portal'
 import { useSessionStore } from './stores/session'
@@ -23,7 +24,7 @@ app.provide(BOOT_KEY, boot)
 app.use(pinia)
 app.use(i18n)
 // Installed in every mode: B24 buttons and links resolve through vue-router.
-app.use(createAppRouter())
+app.use(createAppRouter(boot.mode === 'app' ? initialPathFor(boot.placement, boot.placementOptions) : '/'))
 app.use(b24UiPlugin)
 
 if (boot.mode === 'app') {

@@ -31,19 +31,31 @@ export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'dashboard', component: DashboardView, meta: { section: 'dashboard' } },
   { path: '/invites', name: 'invites', component: workView(() => import('./views/InvitesView.vue')), meta: { section: 'invites' } },
   { path: '/templates', name: 'templates', component: workView(() => import('./views/TemplatesView.vue')), meta: { section: 'templates' } },
-  { path: '/extranet', name: 'extranet', component: () => import('./views/ExtranetView.vue'), meta: { section: 'extranet' } },
+  { path: '/extranet', name: 'extranet', component: workView(() => import('./views/ExtranetView.vue')), meta: { section: 'extranet' } },
+  {
+    path: '/extranet/:groupId(\\d+)',
+    name: 'extranet-group',
+    component: workView(() => import('./views/ExtranetGroupView.vue')),
+    props: route => ({ groupId: Number(route.params.groupId) }),
+    meta: { section: 'extranet' },
+  },
   { path: '/collabs', name: 'collabs', component: () => import('./views/CollabsView.vue'), meta: { section: 'collabs' } },
   { path: '/automation', name: 'automation', component: () => import('./views/AutomationView.vue'), meta: { section: 'automation' } },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { section: 'settings' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
+/**
+ * @param initialPath The first view; a path other than '/' (the group tab's group, see placement.ts)
+ *   also becomes home: the dashboard, which that placement has no navigation to, redirects there.
+ */
 export function createAppRouter(initialPath = '/'): Router {
   const router = createRouter({
     history: createMemoryHistory(),
     routes,
     scrollBehavior: () => ({ top: 0 }),
   })
+  if (initialPath !== '/') router.beforeEach(to => (to.name === 'dashboard' ? initialPath : true))
   // Memory history starts nowhere; pick the first view explicitly.
   void router.push(initialPath)
   return router

@@ -265,6 +265,15 @@ export function createInviteService(deps: {
     },
 
     /** Turns the checked rows into a job; refuses while any included row has an error. */
+    /** A group manager's own check of a list into exactly this guest group (group tab); 404 otherwise. */
+    async assertGroupImport(memberId: string, id: string, userId: number, groupId: number): Promise<void> {
+      const r = await load(memberId, id)
+      const s = r.settings
+      if (r.createdBy !== userId || !s || s.kind !== 'extranet' || s.groupIds.length !== 1 || s.groupIds[0] !== groupId) {
+        throw new NotFoundError('import_not_found', 'This upload has expired or does not exist; upload the file again')
+      }
+    },
+
     /**
      * `only`: a group manager's send from the group tab: the import must be theirs and target exactly that
      * guest group (the job and its ledger entries then say 'group_tab').

@@ -96,6 +96,11 @@ for (const backend of BACKENDS) {
 
       const dry = await asOwner.post(`/api/extranet/groups/${group.ID}/invite`, { people: 'vendor@example.test' })
       expect(dry.status).toBe(201)
+      const rowPath = `/api/extranet/groups/${group.ID}/invite/${dry.body.importId}/rows/2`
+      expect((await asOwner.patch(rowPath, { excluded: true })).body.row.status).toBe('excluded')
+      expect((await asOther.patch(rowPath, { excluded: false })).status).toBe(403)
+      expect((await asOwner.patch(rowPath, { excluded: 'no' })).status).toBe(400)
+      expect((await asOwner.patch(rowPath, { excluded: false })).body.row.status).toBe('ready')
       // The admin-only wizard route stays admin-only; the tab has its own, bound to the group and the author.
       expect((await asOwner.post(`/api/imports/${dry.body.importId}/send`)).status).toBe(403)
       expect((await asOther.post(`/api/extranet/groups/${group.ID}/invite/${dry.body.importId}/send`)).status).toBe(403)

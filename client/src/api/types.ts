@@ -531,3 +531,131 @@ export interface RemindResponse {
   /** The portal page with its own "Invite again" action. */
   portalUrl?: string
 }
+
+// ---------------------------------------------------------------------------------------------
+// Extranet groups and their guests: /api/extranet/groups…, /api/extranet/guests/:id…
+// ---------------------------------------------------------------------------------------------
+
+/** Someone as the server's directory cache knows them; name, email and userType are null when it does not. */
+export interface ExtranetPerson {
+  id: number
+  name: string | null
+  email: string | null
+  /** 'employee' | 'extranet' | 'email', null when unknown. */
+  userType: string | null
+}
+
+export type GroupRole = 'owner' | 'moderator' | 'member'
+
+export interface ExtranetGroupMember extends ExtranetPerson {
+  role: GroupRole
+}
+
+export interface ExtranetGroupView {
+  id: number
+  name: string
+  type: 'group' | 'project' | 'scrum'
+  /** false for an archived group. */
+  active: boolean
+  visible: boolean
+  /** Marked extranet in the portal; false = an intranet group listed because it holds extranet people. */
+  isExtranet: boolean
+  owner: ExtranetPerson
+  /** Owner first, then moderators, then members. */
+  members: ExtranetGroupMember[]
+  /** Invited by the group, not accepted yet. */
+  invited: ExtranetPerson[]
+  counts: { members: number; moderators: number; invited: number; extranet: number }
+  chatId: number | null
+  dialogId: string | null
+}
+
+/** GET /api/extranet/groups */
+export interface ExtranetGroupListResponse {
+  groups: ExtranetGroupView[]
+  /** false: the portal has no group marked extranet (cloud portals can no longer create them). */
+  hasExtranetGroups: boolean
+  /** Epoch milliseconds of the directory sync that names people; null = never. */
+  directorySyncedAt: number | null
+}
+
+/** GET /api/extranet/groups/:groupId (404 group_not_found) */
+export interface ExtranetGroupResponse {
+  group: ExtranetGroupView
+}
+
+export interface StarterTask {
+  title: string
+  description: string
+  deadlineDays: number | null
+}
+
+export type OffboardingPolicy = 'confirm' | 'auto'
+
+/** PUT /api/extranet/groups/:groupId/kit body. */
+export interface OnboardingKitInput {
+  inviteTemplateId: string | null
+  /** May use {name} (the guest) and {groups} (the group's name). */
+  welcomeText: { ru: string; en: string }
+  postToFeed: boolean
+  postToChat: boolean
+  starterTask: StarterTask | null
+  /** null: whoever invites is the sponsor. */
+  sponsorId: number | null
+  /** null: no end date. */
+  accessDays: number | null
+  /** Days before the end date the sponsor is told. */
+  noticeDays: number
+  offboarding: OffboardingPolicy
+}
+
+export interface OnboardingKit extends OnboardingKitInput {
+  groupId: number
+  updatedBy: number
+  /** Epoch milliseconds (an ISO string is tolerated). */
+  updatedAt: number | string
+}
+
+/** GET /api/extranet/groups/:groupId/kit */
+export interface OnboardingKitResponse {
+  kit: OnboardingKit | null
+  /** The group's owner or a moderator, or a portal administrator. */
+  canEdit: boolean
+}
+
+export type GuestState = 'pending' | 'active' | 'awaiting_confirmation' | 'ended'
+
+export interface GuestView {
+  id: string
+  email: string | null
+  name: string | null
+  userId: number | null
+  state: GuestState
+  sponsorId: number
+  /** Epoch milliseconds; null = no end date. */
+  accessEndsAt: number | null
+  welcomedAt: number | null
+  removedAt: number | null
+  deactivatedAt: number | null
+  createdAt: number
+}
+
+/** GET /api/extranet/groups/:groupId/guests */
+export interface GuestListResponse {
+  guests: GuestView[]
+}
+
+/** POST /api/extranet/groups/:groupId/invite: the dry run of a pasted list into this group. */
+export interface GroupInviteRequest {
+  people: string
+}
+export interface GroupInviteResponse {
+  importId: string
+  summary: DryRunSummary
+  rows: DryRunRow[]
+}
+
+/** POST /api/extranet/guests/:guestId/confirm-end */
+export interface ConfirmEndResponse {
+  result: { removed: boolean; deactivated: boolean; keptBecause?: string }
+}

@@ -131,12 +131,7 @@ const en = {
   },
   extranet: {
     title: 'Extranet',
-    subtitle: 'Onboard partners and clients as extranet users.',
-    emptyTitle: 'Extranet onboarding is on its way',
-    emptyDescription: 'Here you will invite external people straight into extranet workgroups and keep track of guest accounts.',
-    feature1: 'Invite into one or several extranet workgroups',
-    feature2: 'See which guests have not signed in yet',
-    feature3: 'Remind or remove inactive guests',
+    subtitle: 'Guests of extranet workgroups: invite them, welcome them and end their access on time.',
   },
   collabs: {
     title: 'Collabs',

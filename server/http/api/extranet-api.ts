@@ -24,6 +24,8 @@ const groupParams = z.object({
  */
 const guestParams = z.object({ guestId: z.string().uuid('must be a guest id') })
 const importParams = z.object({ importId: z.string().uuid('must be an import id') })
+const rowParams = z.object({ row: z.string().regex(/^\d{1,7}$/, 'must be a row number').transform(Number).pipe(z.number().int().min(1)) })
+const excludeBody = z.object({ excluded: z.boolean() }).strict()
 
 const text = (max: number) => z.string().max(max)
 const kitBody = z.object({
@@ -138,6 +140,18 @@ export function extranetApi(deps: {
     await managedGroup(s, groupId)
     const name = await deps.names.user(s.memberId, s.userId)
     res.status(201).json(await deps.invites.send(s.memberId, importId, { id: s.userId, name }, { groupId }))
+  })
+
+  /** Exclude or include a row of the group's checked list (the tab's own, like PATCH /api/imports/:id/rows/:row). */
+  r.patch('/extranet/groups/:groupId/invite/:importId/rows/:row', async (req, res) => {
+    const s = sessionOf(res)
+    const { groupId } = parseInput(groupParams, { groupId: req.params.groupId })
+    const { importId } = parseInput(importParams, { importId: req.params.importId })
+    const { row } = parseInput(rowParams, { row: req.params.row })
+    const { excluded } = parseInput(excludeBody, req.body)
+    await managedGroup(s, groupId)
+    await deps.invites.assertGroupImport(s.memberId, importId, s.userId, groupId)
+    res.json(await deps.invites.editRow(s.memberId, importId, row, { excluded }))
   })
 
   r.post('/extranet/guests/:guestId/extend', async (req, res) => {
