@@ -7,8 +7,9 @@ import type { ItemOutcome, Job, JobItem, JobStore } from '../storage/job-store.j
 import type { Invitation, LedgerStore } from '../storage/ledger-store.js'
 import type { PortalLeases } from '../storage/portal-lease.js'
 import type { PortalStore } from '../storage/portal-store.js'
+import { holds, readGroupRosters, type GroupRoster } from '../portals/group-rosters.js'
 import { findUsersByEmail } from './reconcile.js'
-import { groupMembers, methodOf, sendInviteChunk, type InvitePayload, type SendOutcome } from './send-invites.js'
+import { methodOf, sendInviteChunk, type InvitePayload, type SendOutcome } from './send-invites.js'
 
 const CHUNK = 50
 export const LEASE_TTL_MS = 30_000
@@ -100,7 +101,7 @@ export function createJobRunner(deps: {
     const emails = inflight.filter((i) => !groupRow(i)).map((i) => i.email).filter((e): e is string => !!e)
     const found = emails.length ? await findUsersByEmail(gateway, job.memberId, emails) : new Map()
     const groupIds = [...new Set(inflight.map((i) => groupRow(i)?.groupId).filter((g): g is number => g !== undefined))]
-    const inGroup = groupIds.length && job.status === 'cancelled' ? await groupMembers(gateway, job.memberId, groupIds) : new Map<number, Set<number>>()
+    const inGroup = groupIds.length && job.status === 'cancelled' ? await readGroupRosters(gateway, job.memberId, groupIds) : new Map<number, GroupRoster>()
     const now = clock.now()
     const outcomes = inflight.map((i) => {
       const g = groupRow(i)
@@ -108,7 +109,7 @@ export function createJobRunner(deps: {
         // Sending it again is harmless (the portal never invites a member twice, and an empty answer is
         // checked against the group); a cancelled job only records what did happen.
         if (job.status !== 'cancelled') return { seq: i.seq, state: 'queued' as const, nextAttemptAt: now }
-        return inGroup.get(g.groupId)?.has(g.userId)
+        return holds(inGroup.get(g.groupId), g.userId)
           ? { seq: i.seq, state: 'invited' as const, userId: g.userId }
           : { seq: i.seq, state: 'skipped' as const, errorCode: 'cancelled', errorMessage: 'Not sent: the job was cancelled' }
       }

@@ -15,6 +15,7 @@
  */
 import type { CallParams, DetailedBatch, PortalGateway } from '../portals/portal-gateway.js'
 import { AppError, PortalApiError, errorText } from '../shared/errors.js'
+import { holds, readGroupRosters } from '../portals/group-rosters.js'
 import { findUsersByEmail } from './reconcile.js'
 
 export interface InvitePayload {
@@ -180,11 +181,11 @@ export async function sendInviteChunk(
 
   if (notInvited.length > 0) {
     try {
-      const inGroup = await groupMembers(gateway, memberId, [...new Set(notInvited.map((i) => payloads[i]!.groupInvite!.groupId))])
+      const inGroup = await readGroupRosters(gateway, memberId, [...new Set(notInvited.map((i) => payloads[i]!.groupInvite!.groupId))])
       for (const i of notInvited) {
         const g = payloads[i]!.groupInvite!
         // Already a member or invited: after a lost answer that was this very request, so it counts as sent.
-        out[i] = inGroup.get(g.groupId)?.has(g.userId)
+        out[i] = holds(inGroup.get(g.groupId), g.userId)
           ? { kind: 'invited', userId: g.userId }
           : { kind: 'failed', code: 'group_invite_refused', message: 'The portal did not bring this person into the group: they may have left the portal, or the installing user may not invite to this group.' }
       }
@@ -207,27 +208,6 @@ export async function sendInviteChunk(
     }
   }
   return out as SendOutcome[]
-}
-
-/**
- * Members and invited people (not yet accepted) of each group, from `socialnetwork.api.workgroup.get`
- * (MEMBERS, INVITED_MEMBERS; rest-facts §2.2). Read-only, so the transport may retry it.
- */
-export async function groupMembers(gateway: PortalGateway, memberId: string, groupIds: number[]): Promise<Map<number, Set<number>>> {
-  const out = new Map<number, Set<number>>()
-  for (let from = 0; from < groupIds.length; from += MAX_CHUNK) {
-    const ids = groupIds.slice(from, from + MAX_CHUNK)
-    const calls = Object.fromEntries(ids.map((id) => [`g${id}`, ['socialnetwork.api.workgroup.get', { params: { groupId: id } }] as [string, CallParams]]))
-    const { outcomes } = await gateway.batchDetailed(memberId, calls)
-    for (const id of ids) {
-      const o = outcomes[`g${id}`]
-      if (!o || !o.ok) throw new AppError('group_lookup_failed', `The portal could not read group ${id} (${o && !o.ok ? `${o.code}: ${o.message}` : 'no answer'})`, 502)
-      const r = (o.result ?? {}) as Record<string, unknown>
-      const ids2 = [r.MEMBERS, r.INVITED_MEMBERS].flatMap((v) => (Array.isArray(v) ? v : [])).map(Number).filter((n) => Number.isInteger(n) && n > 0)
-      out.set(id, new Set(ids2))
-    }
-  }
-  return out
 }
 
 /** sonet_group.user.invite/add errors (rest-facts §2.2): the group or the people are wrong, or no rights. */

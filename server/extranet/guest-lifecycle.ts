@@ -17,7 +17,7 @@ import type { Guest, GuestStore } from '../storage/guest-store.js'
 import type { Invitation, LedgerStore } from '../storage/ledger-store.js'
 import type { OnboardingKit, OnboardingKitStore } from '../storage/onboarding-kit-store.js'
 import type { PortalStore } from '../storage/portal-store.js'
-import { groupMembers } from '../engine/send-invites.js'
+import { holds, readGroupRosters } from '../portals/group-rosters.js'
 import { renderTemplate } from '../invites/render-template.js'
 
 const DAY_MS = 86_400_000
@@ -141,8 +141,8 @@ export function createGuestLifecycle(deps: {
     try {
       // The portal's groups as they are now (the directory cache may predate a group the guest joined since).
       const groupIds = (await allGroupIds(memberId)).filter((id) => id !== guest.groupId)
-      const members = await groupMembers(deps.gateway, memberId, groupIds)
-      if ([...members.values()].some((m) => m.has(userId))) return 'other_group'
+      const rosters = await readGroupRosters(deps.gateway, memberId, groupIds)
+      if ([...rosters.values()].some((r) => holds(r, userId))) return 'other_group'
     } catch {
       // Unknown is not "nowhere else": keep the account.
       return 'other_group_unknown'

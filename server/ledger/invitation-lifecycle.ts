@@ -2,6 +2,7 @@ import type { Clock } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
 import { errorText } from '../shared/errors.js'
 import type { PortalGateway } from '../portals/portal-gateway.js'
+import { readGroupRosters, type GroupRoster } from '../portals/group-rosters.js'
 import type { AuditLog } from '../storage/audit-log.js'
 import type { DirectoryStore } from '../storage/directory-store.js'
 import { OUTSTANDING_STATES, type Invitation, type LedgerStore } from '../storage/ledger-store.js'
@@ -82,35 +83,19 @@ export function createInvitationLifecycle(deps: {
   async function acceptJoined(memberId: string, invitations: Invitation[]): Promise<number> {
     const groupIds = [...new Set(invitations.flatMap((i) => i.target.groupIds))]
     if (groupIds.length === 0) return 0
-    let members: Map<number, Set<number>>
+    let rosters: Map<number, GroupRoster>
     try {
-      members = await activeMembers(memberId, groupIds)
+      // A group gone or hidden holds nobody; other failures wait for the next pass.
+      rosters = await readGroupRosters(deps.gateway, memberId, groupIds, { missingIsEmpty: true })
     } catch (e) {
       log.warn({ memberId, err: errorText(e) }, 'could not read group members; joined guests wait for the next pass')
       return 0
     }
     let accepted = 0
     for (const inv of invitations) {
-      if (inv.target.groupIds.every((g) => members.get(g)?.has(inv.userId!)) && (await accept(memberId, inv, 'group'))) accepted++
+      if (inv.target.groupIds.every((g) => rosters.get(g)?.members.has(inv.userId!)) && (await accept(memberId, inv, 'group'))) accepted++
     }
     return accepted
-  }
-
-  /** MEMBERS of each group (socialnetwork.api.workgroup.get; invited people are in INVITED_MEMBERS). */
-  async function activeMembers(memberId: string, groupIds: number[]): Promise<Map<number, Set<number>>> {
-    const out = new Map<number, Set<number>>()
-    for (let from = 0; from < groupIds.length; from += 50) {
-      const ids = groupIds.slice(from, from + 50)
-      const { outcomes } = await deps.gateway.batchDetailed(memberId, Object.fromEntries(ids.map((id) => [`g${id}`, ['socialnetwork.api.workgroup.get', { params: { groupId: id } }] as [string, Record<string, unknown>]])))
-      for (const id of ids) {
-        const o = outcomes[`g${id}`]
-        // A group gone or hidden holds nobody; other failures are "unknown" and stop the pass.
-        if (o && !o.ok && !/not found/i.test(o.message)) throw new Error(`${o.code}: ${o.message}`)
-        const list = o?.ok ? (o.result as Record<string, unknown>).MEMBERS : []
-        out.set(id, new Set((Array.isArray(list) ? list : []).map(Number)))
-      }
-    }
-    return out
   }
 
   async function reinvite(portal: PortalRecord, inv: Invitation): Promise<RemindResult> {
