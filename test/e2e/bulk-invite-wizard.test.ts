@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Download, Frame, Page } from 'playwright-core'
 import ExcelJS from 'exceljs'
 import { BACKENDS } from '../helpers/databases.js'
-import { appFrameWith, launchChromium } from '../helpers/browser.js'
+import { appFrameWith, launchChromium, recordPageErrors } from '../helpers/browser.js'
 import { CLIENT_ID, openApp, startStack, until, type Stack } from '../helpers/stack.js'
 
 const sqlite = BACKENDS.find((b) => b.name === 'sqlite')!
@@ -75,14 +75,7 @@ describe('bulk-invite wizard in Chromium', () => {
     browser = await launchChromium()
     page = await browser.newPage({ acceptDownloads: true })
     page.setDefaultTimeout(10_000)
-    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${String(e)}`))
-    page.on('response', (r) => {
-      if (r.status() >= 400) pageErrors.push(`http ${r.status()} ${r.request().method()} ${r.url()}`)
-    })
-    page.on('console', (m) => {
-      // The emulated portal page has no favicon; that is the fake's, not the app's.
-      if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) pageErrors.push(`console: ${m.text()} @ ${m.location().url}`)
-    })
+    recordPageErrors(page, pageErrors)
   }, 30_000)
   afterAll(async () => {
     await browser?.close()

@@ -23,3 +23,17 @@ export async function appFrameWith(page: Page, selector: string, timeoutMs = 20_
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/**
+ * Records into `into` what the page reports as wrong: uncaught errors, answers ≥ 400 and console errors
+ * (the emulated portal page's missing favicon is the fake's, not the app's). Tests assert on it and print it.
+ */
+export function recordPageErrors(page: Page, into: string[]): void {
+  page.on('pageerror', (e) => into.push(`pageerror: ${String(e)}`))
+  page.on('response', (r) => {
+    if (r.status() >= 400) into.push(`http ${r.status()} ${r.request().method()} ${r.url()}`)
+  })
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) into.push(`console: ${m.text()} @ ${m.location().url}`)
+  })
+}
