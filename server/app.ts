@@ -33,6 +33,14 @@ import { invitationsApi } from './http/api/invitations-api.js'
 import { extranetApi } from './http/api/extranet-api.js'
 import { createExtranetGroups } from './extranet/extranet-groups.js'
 import type { PacingOptions } from './portals/pacer.js'
+import { collabsApi } from './http/api/collabs-api.js'
+import { createAccessReviews, type AccessReviews } from './collabs/access-reviews.js'
+import { createCollabActionRunner } from './collabs/collab-actions.js'
+import { createCollabDashboard, type CollabDashboard } from './collabs/collab-dashboard.js'
+import { createCollabDigest, type CollabDigest } from './collabs/collab-digest.js'
+import { createCollabScheduler, type CollabScheduler } from './collabs/collab-scheduler.js'
+import { createCollabSettings } from './collabs/collab-settings.js'
+import { createCollabSync, type CollabSync } from './collabs/collab-sync.js'
 
 export interface BuildOptions {
   log?: Logger
@@ -65,6 +73,8 @@ export interface InviteDesk {
   guestLifecycle: GuestLifecycle
   scheduler: ReturnType<typeof createInvitationScheduler>
   directorySync: DirectorySync
+  /** Collab guest tracking: sync, dashboard, reviews, digest and their schedule. */
+  collabs: { sync: CollabSync; dashboard: CollabDashboard; reviews: AccessReviews; digest: CollabDigest; scheduler: CollabScheduler }
   /** Starts background work (event inbox, job engine, reminder scheduler). */
   start(): void
   /** Stops background work, finishing what is in hand; the database stays open. */
@@ -122,6 +132,20 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     ledger: stores.ledger, lifecycle, clock, log, syncDirectory: (m) => invites.syncDirectory(m, false),
     guests: { membersWithDue: (now, limit) => stores.guests.membersWithDue(now, limit), runDue: (m) => guestLifecycle.runDue(m) },
   })
+  const collabSettings = createCollabSettings({ collabs: stores.collabs, clock })
+  const collabSync = createCollabSync({ gateway, collabs: stores.collabs, portals: stores.portals, ledger: stores.ledger, settings: collabSettings, clock, log })
+  const collabDashboard = createCollabDashboard({
+    collabs: stores.collabs, ledger: stores.ledger, directory: stores.directory, portals: stores.portals, names, settings: collabSettings, clock,
+  })
+  const collabActionRunner = createCollabActionRunner({ collabs: stores.collabs, portals: stores.portals, gateway, audit: stores.audit, clock })
+  const accessReviews = createAccessReviews({
+    reviews: stores.reviews, dashboard: collabDashboard, actions: collabActionRunner, settings: collabSettings, portals: stores.portals, gateway,
+    audit: stores.audit, clock, log,
+  })
+  const collabDigest = createCollabDigest({
+    dashboard: collabDashboard, collabs: stores.collabs, settings: collabSettings, portals: stores.portals, gateway, audit: stores.audit, clock, log,
+  })
+  const collabScheduler = createCollabScheduler({ sync: collabSync, digest: collabDigest, reviews: accessReviews, collabs: stores.collabs, clock, log })
   const control = createJobControl({ jobs: stores.jobs, audit: stores.audit, clock, kick: () => runner.kick() })
   const events = createEventProcessor({
     inbox: stores.inbox,
@@ -137,6 +161,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
         const data = (item.payload.data ?? {}) as Record<string, unknown>
         await directorySync.noteUserAdded(portal.memberId, data)
         await lifecycle.onUserAdded(portal.memberId, data)
+        await collabSync.noteUserAdded(portal.memberId)
       },
     },
   })
@@ -156,17 +181,23 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
         groups: createExtranetGroups({ gateway, directory: stores.directory }), kits: stores.onboardingKits, guests: stores.guests,
         lifecycle: guestLifecycle, invites, templates: stores.templates, portals: stores.portals, names,
       }),
+      collabsApi({
+        dashboard: collabDashboard, sync: collabSync, actions: collabActionRunner, reviews: accessReviews, reviewStore: stores.reviews,
+        collabs: stores.collabs, settings: collabSettings, invites, portals: stores.portals, names, clock,
+      }),
     ],
   })
   const stop = async (): Promise<void> => {
-    await Promise.all([events.stop(), runner.stop(), scheduler.stop()])
+    await Promise.all([events.stop(), runner.stop(), scheduler.stop(), collabScheduler.stop()])
   }
   return {
     http, db, log, gateway, oauth, install, events, stores, runner, lifecycle, guestLifecycle, scheduler, directorySync,
+    collabs: { sync: collabSync, dashboard: collabDashboard, reviews: accessReviews, digest: collabDigest, scheduler: collabScheduler },
     start() {
       events.start()
       runner.start()
       scheduler.start()
+      collabScheduler.start()
     },
     stop,
     async close() {

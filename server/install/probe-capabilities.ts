@@ -22,6 +22,9 @@ export const PROBED_METHODS = [
   'intranet.invite.inviteusersbyphonenumber',
   'intranet.invite.getlinkbycollabid',
   'socialnetwork.collab.member.add',
+  'socialnetwork.collab.member.delete',
+  'sonet_group.user.delete',
+  'user.get',
 ] as const
 
 export async function probeCapabilities(gateway: PortalGateway, memberId: string): Promise<Record<string, boolean>> {

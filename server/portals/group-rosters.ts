@@ -6,6 +6,10 @@ export interface GroupRoster {
   members: Set<number>
   /** INVITED_MEMBERS: invited by the group, not yet accepted. */
   invited: Set<number>
+  /** MODERATOR_MEMBERS. */
+  moderators: Set<number>
+  /** OWNER_ID; null when the answer lacks it. */
+  ownerId: number | null
 }
 
 const PER_BATCH = 50
@@ -27,13 +31,17 @@ export async function readGroupRosters(
       const o = outcomes[`g${id}`]
       if (!o || !o.ok) {
         if (opts.missingIsEmpty && o && /not found/i.test(o.message)) {
-          out.set(id, { members: new Set(), invited: new Set() })
+          out.set(id, { members: new Set(), invited: new Set(), moderators: new Set(), ownerId: null })
           continue
         }
         throw new AppError('group_lookup_failed', `The portal could not read group ${id} (${o && !o.ok ? `${o.code}: ${o.message}` : 'no answer'})`, 502)
       }
       const r = (o.result ?? {}) as Record<string, unknown>
-      out.set(id, { members: idSet(r.MEMBERS), invited: idSet(r.INVITED_MEMBERS) })
+      const owner = Number(r.OWNER_ID)
+      out.set(id, {
+        members: idSet(r.MEMBERS), invited: idSet(r.INVITED_MEMBERS), moderators: idSet(r.MODERATOR_MEMBERS),
+        ownerId: Number.isInteger(owner) && owner > 0 ? owner : null,
+      })
     }
   }
   return out

@@ -28,6 +28,13 @@ export class InputError extends AppError {
   }
 }
 
+/** The portal does not offer what was asked; `details` says where in the portal to do it instead. */
+export class NotAvailableError extends AppError {
+  constructor(message: string, readonly details: Record<string, unknown>) {
+    super('not_available', message, 409)
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(code: string, message: string) {
     super(code, message, 404)

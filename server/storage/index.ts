@@ -1,6 +1,8 @@
 import { createImportStore } from './import-store.js'
 import type { ImportStore } from './import-store.js'
+import { createAccessReviewStore, type AccessReviewStore } from './access-review-store.js'
 import { createAuditLog, type AuditLog } from './audit-log.js'
+import { createCollabStore, type CollabStore } from './collab-store.js'
 import type { AppDatabase } from './database.js'
 import { createDirectoryStore, type DirectoryStore } from './directory-store.js'
 import { createEventInbox, type EventInbox } from './event-inbox.js'
@@ -26,6 +28,8 @@ export interface Stores {
   imports: ImportStore
   onboardingKits: OnboardingKitStore
   guests: GuestStore
+  collabs: CollabStore
+  reviews: AccessReviewStore
 }
 
 export function createStores(db: AppDatabase, box: SecretBox, clock?: () => number): Stores {
@@ -42,6 +46,8 @@ export function createStores(db: AppDatabase, box: SecretBox, clock?: () => numb
     imports: createImportStore(db),
     onboardingKits: createOnboardingKitStore(db, clock),
     guests: createGuestStore(db, clock),
+    collabs: createCollabStore(db),
+    reviews: createAccessReviewStore(db),
   }
 }
 
@@ -120,3 +126,24 @@ export {
   type OnboardingKitStore,
 } from './onboarding-kit-store.js'
 export { createGuestStore, type Guest, type GuestState, type GuestStore, type InvitedGuest } from './guest-store.js'
+export {
+  createCollabStore,
+  type Collab,
+  type CollabCounts,
+  type CollabHistoryPoint,
+  type CollabMembership,
+  type CollabPerson,
+  type CollabRole,
+  type CollabStore,
+  type CollabSyncState,
+} from './collab-store.js'
+export {
+  createAccessReviewStore,
+  type AccessReview,
+  type AccessReviewItem,
+  type AccessReviewStore,
+  type NewReviewItem,
+  type ReviewCounts,
+  type ReviewDecision,
+  type ReviewOutcome,
+} from './access-review-store.js'

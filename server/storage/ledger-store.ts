@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely'
-import { parseIntArray } from './batch.js'
+import { chunked, IN_LIST_CHUNK, parseIntArray } from './batch.js'
 import type { AppDatabase } from './database.js'
 import { parseJsonObject, toJsonText } from './json-column.js'
 import type { InvitationEventsTable, InvitationsTable, Schema } from './schema.js'
@@ -96,6 +96,8 @@ export interface LedgerStore {
   get(memberId: string, id: string): Promise<Invitation | undefined>
   /** Newest first. */
   findByUserId(memberId: string, userId: number): Promise<Invitation[]>
+  /** Every invitation of these users, newest first (one query per 1,000 ids). */
+  findByUserIds(memberId: string, userIds: number[]): Promise<Invitation[]>
   /** Case-insensitive on the address; newest first. */
   findByEmail(memberId: string, email: string): Promise<Invitation[]>
   /** order 'newest' (default) / 'oldest' by createdAt, ties by id; total counts every match, not just the page. */
@@ -387,6 +389,14 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
 
     async findByUserId(memberId, userId) {
       return (await newestFirst(memberId).where('user_id', '=', userId).execute()).map(toInvitation)
+    },
+
+    async findByUserIds(memberId, userIds) {
+      const out: Invitation[] = []
+      for (const chunk of chunked([...new Set(userIds)], IN_LIST_CHUNK)) {
+        out.push(...(await newestFirst(memberId).where('user_id', 'in', chunk).execute()).map(toInvitation))
+      }
+      return out.sort((a, b) => (b.sentAt ?? b.createdAt) - (a.sentAt ?? a.createdAt))
     },
 
     async findByEmail(memberId, email) {

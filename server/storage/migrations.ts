@@ -13,6 +13,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0003_imports': imports(),
     '0004_extranet': extranet(),
     '0005_invitation_existing_user': invitationExistingUser(dialect),
+    '0006_collabs': collabs(),
   }
   return { getMigrations: async () => migrations }
 }
@@ -460,6 +461,133 @@ function invitationExistingUser(dialect: Dialect): Migration {
       // SQLite has no ADD COLUMN IF NOT EXISTS: look first, so an interrupted run can be repeated.
       const cols = await sql<{ name: string }>`PRAGMA table_info(invitations)`.execute(db)
       if (!cols.rows.some((c) => c.name === 'existing_user')) await sql`ALTER TABLE invitations ADD COLUMN existing_user integer NOT NULL DEFAULT 0`.execute(db)
+    },
+  }
+}
+
+// Collab guest tracking: what the sync read (collabs, memberships, guest profiles), its cursor, daily
+// counts for trends, the portal's collab settings, and access reviews with one item per guest and collab.
+function collabs(): Migration {
+  const index = (db: Kysely<any>, name: string, table: string, columns: string[]) =>
+    db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute()
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('collabs')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('collab_id', 'bigint', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('owner_id', 'bigint')
+        .addColumn('active', 'integer', (c) => c.notNull().check(sql`active in (0, 1)`))
+        .addColumn('members_count', 'integer', (c) => c.notNull())
+        .addColumn('date_update', 'text')
+        .addColumn('date_activity', 'text')
+        .addColumn('synced_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('collabs_pkey', ['member_id', 'collab_id'])
+        .execute()
+      await db.schema
+        .createTable('collab_memberships')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('collab_id', 'bigint', (c) => c.notNull())
+        .addColumn('user_id', 'bigint', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('owner', 'moderator', 'member', 'invited')`))
+        .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('joined_at', 'bigint')
+        .addPrimaryKeyConstraint('collab_memberships_pkey', ['member_id', 'collab_id', 'user_id'])
+        .execute()
+      await index(db, 'collab_memberships_member_id_user_id', 'collab_memberships', ['member_id', 'user_id'])
+      await db.schema
+        .createTable('collab_people')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'bigint', (c) => c.notNull())
+        .addColumn('email', 'text')
+        .addColumn('name', 'text')
+        .addColumn('last_name', 'text')
+        .addColumn('active', 'integer', (c) => c.notNull().check(sql`active in (0, 1)`))
+        .addColumn('user_type', 'text', (c) => c.notNull())
+        .addColumn('last_login', 'bigint')
+        .addColumn('last_activity', 'bigint')
+        .addColumn('date_register', 'bigint')
+        .addColumn('synced_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('collab_people_pkey', ['member_id', 'user_id'])
+        .execute()
+      await db.schema
+        .createTable('collab_sync')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.primaryKey())
+        .addColumn('full_at', 'bigint')
+        .addColumn('incremental_at', 'bigint')
+        .addColumn('user_cursor', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('changed_since', 'bigint')
+        .addColumn('last_mode', 'text')
+        .addColumn('last_requests', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('dirty', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('running_until', 'bigint')
+        .addColumn('running_owner', 'text')
+        .execute()
+      await db.schema
+        .createTable('collab_history')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('collab_id', 'bigint', (c) => c.notNull())
+        .addColumn('guests', 'integer', (c) => c.notNull())
+        .addColumn('invited', 'integer', (c) => c.notNull())
+        .addColumn('active', 'integer', (c) => c.notNull())
+        .addColumn('inactive', 'integer', (c) => c.notNull())
+        .addColumn('deactivated', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('collab_history_pkey', ['member_id', 'collab_id', 'day'])
+        .execute()
+      await db.schema
+        .createTable('collab_settings')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.primaryKey())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('digest_day', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('access_reviews')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('open', 'closed')`))
+        .addColumn('started_by', 'bigint')
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('closed_at', 'bigint')
+        .addColumn('unanswered', 'text', (c) => c.notNull().check(sql`unanswered in ('keep', 'end')`))
+        .addColumn('collab_ids', 'text')
+        .execute()
+      await index(db, 'access_reviews_member_id_started_at', 'access_reviews', ['member_id', 'started_at'])
+      await index(db, 'access_reviews_status_due_at', 'access_reviews', ['status', 'due_at'])
+      // At most one open review per portal, also when two instances start the periodic one at once.
+      await db.schema.createIndex('access_reviews_one_open').ifNotExists().unique().on('access_reviews').column('member_id')
+        .where(sql.ref('status'), '=', 'open').execute()
+      await db.schema
+        .createTable('access_review_items')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('review_id', 'text', (c) => c.notNull().references('access_reviews.id').onDelete('cascade'))
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('collab_id', 'bigint', (c) => c.notNull())
+        .addColumn('user_id', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('sponsor_id', 'bigint')
+        .addColumn('sponsor_source', 'text', (c) => c.notNull().check(sql`sponsor_source in ('ledger', 'owner')`))
+        .addColumn('decision', 'text', (c) => c.check(sql`decision in ('keep', 'end')`))
+        .addColumn('decided_by', 'bigint')
+        .addColumn('decided_at', 'bigint')
+        .addColumn('reason', 'text')
+        .addColumn('outcome', 'text', (c) => c.check(sql`outcome in ('kept', 'ended', 'failed')`))
+        .addColumn('outcome_error', 'text')
+        .execute()
+      await index(db, 'access_review_items_review_id', 'access_review_items', ['review_id'])
+      await index(db, 'access_review_items_member_id_sponsor_id', 'access_review_items', ['member_id', 'sponsor_id'])
     },
   }
 }

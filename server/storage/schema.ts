@@ -308,6 +308,118 @@ export interface ExtranetGuestsTable {
   updated_at: EpochMs
 }
 
+/** A collab (workgroup TYPE 'collab') as last read by the collab sync. */
+export interface CollabsTable {
+  member_id: string
+  collab_id: number
+  name: string
+  owner_id: number | null
+  active: number
+  /** NUMBER_OF_MEMBERS, DATE_UPDATE and DATE_ACTIVITY as the list gave them: what tells a change cheaply. */
+  members_count: number
+  date_update: string | null
+  date_activity: string | null
+  synced_at: EpochMs
+}
+
+/** A person's relation to a collab: a member (owner, moderator, member) or invited and not yet accepted. */
+export interface CollabMembershipsTable {
+  member_id: string
+  collab_id: number
+  user_id: number
+  role: 'owner' | 'moderator' | 'member' | 'invited'
+  /** When the sync first saw the relation (or the invitation, for pending ones). */
+  first_seen_at: EpochMs
+  /** When the sync first saw them as a member; null while invited. */
+  joined_at: EpochMs | null
+}
+
+/** Profiles of extranet users (collab guests) from user.get. */
+export interface CollabPeopleTable {
+  member_id: string
+  user_id: number
+  email: string | null
+  name: string | null
+  last_name: string | null
+  active: number
+  user_type: string
+  last_login: EpochMs | null
+  last_activity: EpochMs | null
+  date_register: EpochMs | null
+  synced_at: EpochMs
+}
+
+export interface CollabSyncTable {
+  member_id: string
+  full_at: EpochMs | null
+  incremental_at: EpochMs | null
+  /** Highest user ID seen: new people are read after it. */
+  user_cursor: number
+  /** Portal time (ms) of the last pass's start: changed profiles are read after it. */
+  changed_since: EpochMs | null
+  last_mode: 'full' | 'incremental' | null
+  last_requests: number | null
+  last_error: string | null
+  /** An ONUSERADD arrived since the last pass. */
+  dirty: number
+  /** A pass holds the portal until then (one pass per portal across instances). */
+  running_until: EpochMs | null
+  running_owner: string | null
+}
+
+/** Counts per day and collab (collab_id 0 = every collab) for trends. */
+export interface CollabHistoryTable {
+  member_id: string
+  day: string
+  collab_id: number
+  guests: number
+  invited: number
+  active: number
+  inactive: number
+  deactivated: number
+}
+
+export interface CollabSettingsTable {
+  member_id: string
+  /** CollabSettings as JSON. */
+  settings: JsonText
+  /** 'YYYY-MM-DD' of the last digest sent (one per portal per day). */
+  digest_day: string | null
+  updated_at: EpochMs
+}
+
+export interface AccessReviewsTable {
+  id: string
+  member_id: string
+  status: 'open' | 'closed'
+  /** null: started by the schedule. */
+  started_by: number | null
+  started_at: EpochMs
+  due_at: EpochMs
+  closed_at: EpochMs | null
+  unanswered: 'keep' | 'end'
+  /** number[] or null for every collab. */
+  collab_ids: JsonText | null
+}
+
+export interface AccessReviewItemsTable {
+  id: string
+  review_id: string
+  member_id: string
+  collab_id: number
+  user_id: number
+  /** The guest's state when the review started. */
+  state: string
+  sponsor_id: number | null
+  sponsor_source: 'ledger' | 'owner'
+  decision: 'keep' | 'end' | null
+  decided_by: number | null
+  decided_at: EpochMs | null
+  reason: string | null
+  outcome: 'kept' | 'ended' | 'failed' | null
+  outcome_error: string | null
+}
+
 export interface Schema {
   portals: PortalsTable
   app_sessions: AppSessionsTable
@@ -326,4 +438,12 @@ export interface Schema {
   invite_imports: InviteImportsTable
   onboarding_kits: OnboardingKitsTable
   extranet_guests: ExtranetGuestsTable
+  collabs: CollabsTable
+  collab_memberships: CollabMembershipsTable
+  collab_people: CollabPeopleTable
+  collab_sync: CollabSyncTable
+  collab_history: CollabHistoryTable
+  collab_settings: CollabSettingsTable
+  access_reviews: AccessReviewsTable
+  access_review_items: AccessReviewItemsTable
 }

@@ -9,6 +9,7 @@ import { shellFrame } from './frame-shell.js'
 import { int, intList, obj, str } from './params.js'
 import type { Portal } from './portal.js'
 import type { FaultSpec } from './state.js'
+import { collabTruth, seedCollabs, type SeedCollabsOptions } from './seed-collabs.js'
 import { ACCESS_TTL_SEC } from './tokens.js'
 
 type Handler = (req: Request, body: Record<string, unknown>) => unknown
@@ -83,6 +84,29 @@ export function hooksRouter(portal: Portal): express.Router {
   post('/call-robot', (_req, b) => {
     const { code, ...opts } = b
     return portal.callRobot(str(code), opts)
+  })
+  post('/record-login', (_req, b) => portal.recordLogin(int(b.userId), b.at === undefined ? undefined : int(b.at)))
+  post('/record-activity', (_req, b) => portal.recordActivity(int(b.userId), b.at === undefined ? undefined : int(b.at)))
+  post('/invite-guest-to-collab', (_req, b) =>
+    portal.inviteGuestToCollab(int(b.collabId), {
+      email: str(b.email),
+      ...(b.name !== undefined ? { name: str(b.name) } : {}),
+      ...(b.lastName !== undefined ? { lastName: str(b.lastName) } : {}),
+      ...(b.invitedBy !== undefined ? { invitedBy: int(b.invitedBy) } : {}),
+    }),
+  )
+  post('/add-guest-to-collab', (_req, b) => portal.addGuestToCollab(int(b.collabId), int(b.userId), b.invitedBy === undefined ? {} : { invitedBy: int(b.invitedBy) }))
+  post('/seed-collabs', (_req, b) => {
+    const r = seedCollabs(portal, b as unknown as SeedCollabsOptions)
+    return { ...r, kinds: Object.fromEntries(r.kinds) }
+  })
+  get('/collab-truth', (req) => {
+    const q = req.query
+    const t = collabTruth(portal, {
+      ...(typeof q.activeDays === 'string' ? { activeDays: Number(q.activeDays) } : {}),
+      ...(typeof q.now === 'string' ? { now: Number(q.now) } : {}),
+    })
+    return { ...t, byCollab: Object.fromEntries(t.byCollab) }
   })
   post('/select-user-answer', (_req, b) => {
     portal.selectUserIds = b.ids === null || b.ids === undefined ? null : intList(b.ids)

@@ -24,6 +24,7 @@ export type {
   AddGroupInput,
   AddUserInput,
   CallRobotOptions,
+  CollabGuestInput,
   CreatePortalOptions,
   EventBindingView,
   FrameFields,
@@ -52,6 +53,8 @@ export type {
   UserType,
 } from './state.js'
 export { parseForm, stringifyForm } from './form-encoding.js'
+export { collabTruth, seedCollabs } from './seed-collabs.js'
+export type { CollabCounts, CollabTruth, GuestState, SeedCollabsOptions, SeedCollabsResult } from './seed-collabs.js'
 
 export interface EmulatorAppOptions {
   clientId: string

@@ -42,10 +42,22 @@ function scalarEquals(a: string | number | boolean | null | undefined, b: unknow
   return a.toLowerCase() === str(b).toLowerCase()
 }
 
+/**
+ * A filter date: ISO 8601 as the docs ask (`2024-07-23T11:23:47+00:00`, `2024-07-23`). A date-time without
+ * an offset, including the `2024-08-29 10:30:11` form LAST_ACTIVITY_DATE is returned in, is read as UTC,
+ * the zone the emulator writes dates in (Date.parse alone would use the test machine's zone).
+ */
+export function parseFilterDate(v: unknown): number {
+  if (typeof v === 'number') return v
+  const s = str(v).trim()
+  const local = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(s)
+  return Date.parse(local ? `${local[1]}T${local[2]}Z` : s)
+}
+
 function compare(a: FieldValue, b: unknown, date: boolean | undefined): number | null {
   if (a === null || a === undefined || a === '' || Array.isArray(a)) return null
   if (date) {
-    const bm = typeof b === 'number' ? b : Date.parse(str(b))
+    const bm = parseFilterDate(b)
     if (!Number.isFinite(bm) || typeof a !== 'number') return null
     return a - bm
   }

@@ -67,6 +67,12 @@ export interface AddUserInput {
   ACTIVE?: boolean
   /** ISO date, unix ms, or null (never logged in). Default: now, or null when `invited`. */
   LAST_LOGIN?: string | number | null
+  /** ISO date, unix ms, or null (no activity). Default: the same as LAST_LOGIN. */
+  LAST_ACTIVITY_DATE?: string | number | null
+  /** ISO date or unix ms. Default: now. */
+  DATE_REGISTER?: string | number
+  /** ISO date or unix ms of the last profile change (user.get TIMESTAMP_X). Default: now. */
+  TIMESTAMP_X?: string | number
   ADMIN?: boolean
   /** A pending invitation (CONFIRM_CODE set, never logged in). */
   invited?: boolean
@@ -80,8 +86,11 @@ export interface AddGroupInput {
   IS_EXTRANET?: boolean
   /** @default 'group' */
   TYPE?: GroupType
-  /** Active members (role K), or `{ id, role }`. The owner is always member A. */
-  members?: Array<number | { id: number; role: GroupRole }>
+  /**
+   * Active members (role K), or `{ id, role, initiatedBy?, at? }` (role Z with initiatedBy 'U' is a request
+   * to join; 'G', the default, an invitation). The owner is always member A.
+   */
+  members?: Array<number | { id: number; role: GroupRole; initiatedBy?: 'U' | 'G'; at?: number }>
   /** Users invited by the group and not yet accepted (role Z, initiated by G). */
   invited?: number[]
   DESCRIPTION?: string
@@ -92,6 +101,8 @@ export interface AddGroupInput {
   KEYWORDS?: string
   /** Scrum master (for TYPE 'scrum'); sonet_group.user.delete cannot remove them. */
   SCRUM_MASTER_ID?: number
+  /** ISO date or unix ms; also DATE_UPDATE and DATE_ACTIVITY. Default: now. */
+  DATE_CREATE?: string | number
 }
 
 export interface PortalUser {
@@ -105,10 +116,22 @@ export interface PortalUser {
   UF_DEPARTMENT: number[]
   /** ISO date or '' (never logged in). */
   LAST_LOGIN: string
+  /** ISO date or '' (no activity recorded). */
+  LAST_ACTIVITY_DATE: string
   DATE_REGISTER: string
+  /** ISO date of the last profile change. */
+  TIMESTAMP_X: string
   CONFIRM_CODE: string
   invited: boolean
   fields: Record<string, unknown>
+}
+
+export interface CollabGuestInput {
+  email: string
+  name?: string
+  lastName?: string
+  /** The collab member who invites; must be a user of the portal. @default the collab's owner */
+  invitedBy?: number
 }
 
 export interface PortalGroup {
@@ -249,6 +272,17 @@ export interface PortalHandle {
   acceptInvitation(userIdOrEmail: number | string, opts?: { deliverEvent?: boolean }): Promise<DeliveryRecord[]>
   /** A registered user accepts a group's invitation (sonet_group.user.invite): role Z becomes K. */
   acceptGroupInvitation(groupId: number, userId: number): PortalGroup
+  /** The user logs in at `atMs` (default now): LAST_LOGIN moves there, LAST_ACTIVITY_DATE too unless already later; TIMESTAMP_X stays. */
+  recordLogin(userId: number, atMs?: number): PortalUser
+  /** The user does something on the portal: only LAST_ACTIVITY_DATE moves (activity is not a login). */
+  recordActivity(userId: number, atMs?: number): PortalUser
+  /**
+   * What the portal's collab UI does when someone invites a new person into a collab: an extranet user
+   * with a pending portal invitation (CONFIRM_CODE, never logged in) and a pending membership (Z, by the group).
+   */
+  inviteGuestToCollab(collabId: number, guest: CollabGuestInput): PortalUser
+  /** The collab UI invites an existing user: a pending membership (Z, by the group). */
+  addGuestToCollab(collabId: number, userId: number, opts?: { invitedBy?: number }): PortalGroup
   callRobot(code: string, opts?: CallRobotOptions): Promise<DeliveryRecord>
 }
 
@@ -275,6 +309,18 @@ function seededRandom(seed: string): () => number {
 }
 
 const DEFAULT_PROCESSING_SEC = 0.05
+
+/** A date given to a directory helper as unix ms or an ISO string; a bad one is a test bug, so it throws. */
+function requiredMs(v: string | number, field: string): number {
+  const ms = typeof v === 'number' ? v : Date.parse(v)
+  if (!Number.isFinite(ms)) throw new Error(`${field}: not a date: ${String(v)}`)
+  return ms
+}
+
+/** Like requiredMs, with null or '' for "never". */
+function optionalMs(v: string | number | null, field: string): number | null {
+  return v === null || v === '' ? null : requiredMs(v, field)
+}
 
 export class Portal implements PortalHandle {
   readonly memberId: string
@@ -415,13 +461,15 @@ export class Portal implements PortalHandle {
   // ---------------------------------------------------------------- directory
 
   addUser(input: AddUserInput = {}): PortalUser {
-    const { ID, UF_DEPARTMENT, USER_TYPE, ACTIVE, LAST_LOGIN, ADMIN, invited, ...fields } = input
+    const { ID, UF_DEPARTMENT, USER_TYPE, ACTIVE, LAST_LOGIN, LAST_ACTIVITY_DATE, DATE_REGISTER, TIMESTAMP_X, ADMIN, invited, ...fields } = input
     const id = ID ?? this.seq.user + 1
     if (this.usersById.has(id)) throw new Error(`user ${id} already exists`)
-    this.seq.user = Math.max(this.seq.user, id)
     const now = this.clock.now()
-    const lastLogin =
-      LAST_LOGIN === undefined ? (invited ? null : now) : LAST_LOGIN === null || LAST_LOGIN === '' ? null : typeof LAST_LOGIN === 'number' ? LAST_LOGIN : Date.parse(LAST_LOGIN)
+    const lastLogin = LAST_LOGIN === undefined ? (invited ? null : now) : optionalMs(LAST_LOGIN, 'LAST_LOGIN')
+    const lastActivity = LAST_ACTIVITY_DATE === undefined ? lastLogin : optionalMs(LAST_ACTIVITY_DATE, 'LAST_ACTIVITY_DATE')
+    const registered = DATE_REGISTER === undefined ? now : requiredMs(DATE_REGISTER, 'DATE_REGISTER')
+    const changed = TIMESTAMP_X === undefined ? now : requiredMs(TIMESTAMP_X, 'TIMESTAMP_X')
+    this.seq.user = Math.max(this.seq.user, id)
     const type: UserType = USER_TYPE ?? (fields.EXTRANET === 'Y' || UF_DEPARTMENT?.length === 0 ? 'extranet' : 'employee')
     const user: UserRecord = {
       ID: id,
@@ -430,9 +478,10 @@ export class Portal implements PortalHandle {
       ADMIN: ADMIN ?? false,
       USER_TYPE: type,
       UF_DEPARTMENT: UF_DEPARTMENT ?? (type === 'employee' ? [1] : []),
-      LAST_LOGIN: lastLogin !== null && Number.isNaN(lastLogin) ? null : lastLogin,
-      DATE_REGISTER: now,
-      TIMESTAMP_X: now,
+      LAST_LOGIN: lastLogin,
+      LAST_ACTIVITY_DATE: lastActivity,
+      DATE_REGISTER: registered,
+      TIMESTAMP_X: changed,
       CONFIRM_CODE: invited ? newToken(4) : '',
       IS_ONLINE: false,
     }
@@ -460,6 +509,7 @@ export class Portal implements PortalHandle {
     if (this.groupsById.has(id)) throw new Error(`group ${id} already exists`)
     this.seq.group = Math.max(this.seq.group, id)
     const now = this.clock.now()
+    const created = input.DATE_CREATE === undefined ? now : requiredMs(input.DATE_CREATE, 'DATE_CREATE')
     const type = input.TYPE ?? 'group'
     // Collab guests are extranet users (rest-facts §3.4), so a collab lives on the extranet site too.
     const extranet = input.IS_EXTRANET ?? type === 'collab'
@@ -477,17 +527,17 @@ export class Portal implements PortalHandle {
       KEYWORDS: input.KEYWORDS ?? null,
       SUBJECT_ID: 1,
       SITE_IDS: extranet ? [MAIN_SITE_ID, EXTRANET_SITE_ID] : [MAIN_SITE_ID],
-      DATE_CREATE: now,
-      DATE_UPDATE: now,
-      DATE_ACTIVITY: now,
+      DATE_CREATE: created,
+      DATE_UPDATE: created,
+      DATE_ACTIVITY: created,
       CHAT_ID: ++this.seq.chat,
       SCRUM_MASTER_ID: input.SCRUM_MASTER_ID ?? null,
       members: new Map(),
     }
-    group.members.set(input.OWNER_ID, { role: 'A', initiatedBy: 'G', at: now })
+    group.members.set(input.OWNER_ID, { role: 'A', initiatedBy: 'G', at: created })
     for (const m of input.members ?? []) {
-      const { id: uid, role } = typeof m === 'number' ? { id: m, role: 'K' as GroupRole } : m
-      if (uid !== input.OWNER_ID) group.members.set(uid, { role, initiatedBy: 'G', at: now })
+      const { id: uid, role, initiatedBy, at } = typeof m === 'number' ? { id: m, role: 'K' as GroupRole, initiatedBy: undefined, at: undefined } : m
+      if (uid !== input.OWNER_ID) group.members.set(uid, { role, initiatedBy: initiatedBy ?? 'G', at: at ?? now })
     }
     for (const uid of input.invited ?? []) if (!group.members.has(uid)) group.members.set(uid, { role: 'Z', initiatedBy: 'G', at: now })
     this.groupsById.set(id, group)
@@ -547,7 +597,9 @@ export class Portal implements PortalHandle {
       LAST_NAME: String(u.fields.LAST_NAME ?? ''),
       UF_DEPARTMENT: [...u.UF_DEPARTMENT],
       LAST_LOGIN: u.LAST_LOGIN === null ? '' : isoDate(u.LAST_LOGIN),
+      LAST_ACTIVITY_DATE: u.LAST_ACTIVITY_DATE === null ? '' : isoDate(u.LAST_ACTIVITY_DATE),
       DATE_REGISTER: isoDate(u.DATE_REGISTER),
+      TIMESTAMP_X: isoDate(u.TIMESTAMP_X),
       CONFIRM_CODE: u.CONFIRM_CODE,
       invited: u.CONFIRM_CODE !== '',
       fields: structuredClone(u.fields),
@@ -958,6 +1010,7 @@ export class Portal implements PortalHandle {
     const now = this.clock.now()
     user.CONFIRM_CODE = ''
     user.LAST_LOGIN = now
+    user.LAST_ACTIVITY_DATE = now
     user.IS_ONLINE = true
     user.TIMESTAMP_X = now
     for (const g of this.groupsById.values()) {
@@ -984,6 +1037,74 @@ export class Portal implements PortalHandle {
     const m = g.members.get(userId)
     if (!m || m.role !== 'Z' || m.initiatedBy !== 'G') throw new Error(`user ${userId} has no pending invitation to group ${groupId}`)
     g.members.set(userId, { role: 'K', initiatedBy: 'G', at: this.clock.now() })
+    return this.groupView(g)
+  }
+
+  /**
+   * A login: LAST_LOGIN and LAST_ACTIVITY_DATE move. TIMESTAMP_X stays, since a login is not a profile
+   * change (SRC: CUser::Login writes `TIMESTAMP_X = TIMESTAMP_X`), so `>TIMESTAMP_X` does not see it.
+   */
+  recordLogin(userId: number, atMs: number = this.clock.now()): PortalUser {
+    const user = this.requireUser(userId)
+    if (user.CONFIRM_CODE) throw new Error(`user ${userId} has not accepted the portal invitation yet; use acceptInvitation`)
+    if (!user.ACTIVE) throw new Error(`user ${userId} is deactivated and cannot log in`)
+    user.LAST_LOGIN = atMs
+    user.LAST_ACTIVITY_DATE = Math.max(user.LAST_ACTIVITY_DATE ?? atMs, atMs)
+    return this.userView(user)
+  }
+
+  /** Activity only (SRC: CUser::SetLastActivityDate keeps TIMESTAMP_X); LAST_LOGIN stays. */
+  recordActivity(userId: number, atMs: number = this.clock.now()): PortalUser {
+    const user = this.requireUser(userId)
+    if (!Number.isFinite(atMs)) throw new Error(`recordActivity: not a time: ${atMs}`)
+    user.LAST_ACTIVITY_DATE = atMs
+    return this.userView(user)
+  }
+
+  private requireCollab(collabId: number): GroupRecord {
+    const g = this.groupsById.get(collabId)
+    if (!g) throw new Error(`no group ${collabId}`)
+    if (g.TYPE !== 'collab') throw new Error(`group ${collabId} is a ${g.TYPE}, not a collab`)
+    return g
+  }
+
+  /**
+   * The collab UI's "invite a new guest" (rest-facts §3.3: intranet.invite.inviteUsersToCollab, no REST page):
+   * a new extranet user, no department, a pending portal invitation, and a pending membership in the collab.
+   * Not recorded in invitations(), which lists what apps sent.
+   */
+  inviteGuestToCollab(collabId: number, guest: CollabGuestInput): PortalUser {
+    const g = this.requireCollab(collabId)
+    const email = String(guest.email ?? '').trim()
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error(`inviteGuestToCollab: bad e-mail ${JSON.stringify(guest.email)}`)
+    const lower = email.toLowerCase()
+    for (const u of this.usersById.values()) {
+      if (String(u.fields.EMAIL ?? '').toLowerCase() === lower) throw new Error(`user ${u.ID} already has e-mail ${email}; use addGuestToCollab`)
+    }
+    const invitedBy = guest.invitedBy ?? g.OWNER_ID
+    this.requireUser(invitedBy)
+    const user = this.addUser({
+      EMAIL: email,
+      NAME: guest.name ?? '',
+      LAST_NAME: guest.lastName ?? '',
+      USER_TYPE: 'extranet',
+      UF_DEPARTMENT: [],
+      invited: true,
+      LAST_LOGIN: null,
+    })
+    g.members.set(user.ID, { role: 'Z', initiatedBy: 'G', at: this.clock.now(), invitedBy })
+    return user
+  }
+
+  /** The collab UI invites an existing user: role Z, initiated by the group. A pending invitation stays as it is. */
+  addGuestToCollab(collabId: number, userId: number, opts: { invitedBy?: number } = {}): PortalGroup {
+    const g = this.requireCollab(collabId)
+    this.requireUser(userId)
+    const invitedBy = opts.invitedBy ?? g.OWNER_ID
+    this.requireUser(invitedBy)
+    const m = g.members.get(userId)
+    if (m && m.role !== 'Z') throw new Error(`user ${userId} is already a member of collab ${collabId}`)
+    if (!m || m.initiatedBy === 'U') g.members.set(userId, { role: 'Z', initiatedBy: 'G', at: this.clock.now(), invitedBy })
     return this.groupView(g)
   }
 

@@ -29,6 +29,11 @@ export interface UserRecord {
   UF_DEPARTMENT: number[]
   /** unix ms, or null = never logged in. */
   LAST_LOGIN: number | null
+  /**
+   * unix ms, or null = no activity recorded. Moves with any activity on the portal, logins included;
+   * `recordActivity` moves only this one (activity is not a login).
+   */
+  LAST_ACTIVITY_DATE: number | null
   DATE_REGISTER: number
   TIMESTAMP_X: number
   /** Non-empty while an invitation is pending (rest-facts §1.4). Not returned by user.get. */
@@ -50,6 +55,8 @@ export interface Membership {
   initiatedBy: 'U' | 'G'
   at: number
   message?: string
+  /** Who sent the invitation, when known (the portal's collab UI). Not returned by REST. */
+  invitedBy?: number
 }
 
 export interface GroupRecord {

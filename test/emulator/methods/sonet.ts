@@ -1,7 +1,7 @@
 /**
  * Workgroups: sonet_group.get, sonet_group.user.get|add|invite|delete (api-reference/sonet-group/…),
  * socialnetwork.api.workgroup.list|get (socialnetwork-api-workgroup-list.md, -get.md) and the
- * undocumented socialnetwork.collab.Member.add (only with `extraMethods`).
+ * undocumented socialnetwork.collab.Member.add|delete (only with `extraMethods`).
  * Scope codes: permissions.md lists "sonet_group, socialnetwork" as one scope; pages print `sonet`.
  */
 import { isoDate } from '../clock.js'
@@ -381,6 +381,26 @@ function collabMemberAdd(ctx: MethodContext): { result: unknown } {
   return { result: true }
 }
 
+/**
+ * UNCONFIRMED (rest-facts §3.3, SRC only): `socialnetwork.collab.Member.delete`, the counterpart of Member.add,
+ * same params and errors. Owner and moderators (and admins) may remove; every relation of the user goes,
+ * a pending invitation included; the owner is never removed. Answers `true`.
+ */
+function collabMemberDelete(ctx: MethodContext): { result: unknown } {
+  const groupId = int(param(ctx.params, 'groupId'))
+  const g = Number.isFinite(groupId) ? ctx.portal.groupsById.get(groupId) : undefined
+  if (!g || g.TYPE !== 'collab') throw new RestError(400, 'SOCIALNETWORK_COLLAB_NOT_FOUND', 'Collab not found')
+  const mine = g.members.get(ctx.user.ID)
+  if (!ctx.isAdmin && mine?.role !== 'A' && mine?.role !== 'E') throw new RestError(403, 'ACCESS_DENIED', 'Access denied')
+  for (const code of list(param(ctx.params, 'members')).map(str)) {
+    const id = /^U(\d+)$/.exec(code)?.[1]
+    const uid = id ? Number(id) : Number.NaN
+    if (uid === g.OWNER_ID) continue
+    g.members.delete(uid)
+  }
+  return { result: true }
+}
+
 export const sonetMethods: MethodDef[] = [
   { name: 'sonet_group.get', scopes: SONET_SCOPES, handler: sonetGroupGet },
   { name: 'sonet_group.user.get', scopes: SONET_SCOPES, handler: sonetGroupUserGet },
@@ -390,4 +410,5 @@ export const sonetMethods: MethodDef[] = [
   { name: 'socialnetwork.api.workgroup.list', scopes: SONET_SCOPES, handler: workgroupList },
   { name: 'socialnetwork.api.workgroup.get', scopes: SONET_SCOPES, handler: workgroupGet },
   { name: 'socialnetwork.collab.member.add', scopes: SONET_SCOPES, optional: true, handler: collabMemberAdd },
+  { name: 'socialnetwork.collab.member.delete', scopes: SONET_SCOPES, optional: true, handler: collabMemberDelete },
 ]
