@@ -32,6 +32,7 @@ export interface Api {
   get(path: string): Promise<ApiAnswer>
   post(path: string, json?: unknown): Promise<ApiAnswer>
   patch(path: string, json: unknown): Promise<ApiAnswer>
+  put(path: string, json: unknown): Promise<ApiAnswer>
   del(path: string): Promise<ApiAnswer>
   /** POST /api/imports with the bytes as application/octet-stream and X-File-Name. */
   upload(bytes: Uint8Array | string, fileName: string): Promise<ApiAnswer>
@@ -58,6 +59,7 @@ export function apiFor(url: string, token: string): Api {
     get: (path) => call('GET', path),
     post: (path, json) => call('POST', path, json === undefined ? {} : { json }),
     patch: (path, json) => call('PATCH', path, { json }),
+    put: (path, json) => call('PUT', path, { json }),
     del: (path) => call('DELETE', path),
     upload: (bytes, fileName) =>
       call('POST', '/api/imports', { raw: bytes, headers: { 'content-type': 'application/octet-stream', 'x-file-name': encodeURIComponent(fileName) } }),
