@@ -12,7 +12,7 @@ import { ensureUiBuilt } from './ensure-ui-built.js'
 import { buildApp } from '../server/app.js'
 import { parseConfig } from '../server/config/config.js'
 import { MANIFEST } from '../install/manifest.js'
-import { startEmulator } from '../test/emulator/index.js'
+import { seedCollabs, startEmulator } from '../test/emulator/index.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 process.chdir(root)
@@ -23,7 +23,7 @@ const clientId = 'local.invitedesk.demo'
 const clientSecret = randomBytes(16).toString('hex')
 const emu = await startEmulator({ apps: [{ clientId, clientSecret, code: clientId, version: 1, scopes: MANIFEST.scopes }] })
 // Undocumented methods switched on, so every feature is visible; a real portal may lack them (the UI says so).
-const portal = await emu.createPortal({ lang: 'ru', extraMethods: ['intranet.invite.reinvite', 'intranet.invite.inviteUsersByPhoneNumber'] })
+const portal = await emu.createPortal({ lang: 'ru', extraMethods: ['intranet.invite.reinvite', 'intranet.invite.inviteUsersByPhoneNumber', 'socialnetwork.collab.Member.delete'] })
 const sales = portal.addDepartment({ NAME: 'Продажи', PARENT: 1 }).ID
 portal.addDepartment({ NAME: 'Москва', PARENT: sales })
 portal.addDepartment({ NAME: 'Маркетинг', PARENT: 1 })
@@ -31,6 +31,8 @@ portal.addUser({ EMAIL: 'manager@example.com', NAME: 'Мария', LAST_NAME: '�
 portal.addUser({ EMAIL: 'olga@example.com', NAME: 'Ольга', LAST_NAME: 'Смирнова', UF_DEPARTMENT: [1], invited: true })
 portal.addGroup({ NAME: 'Проект Альфа', OWNER_ID: 1 })
 portal.addGroup({ NAME: 'Партнёры', OWNER_ID: 1, IS_EXTRANET: true })
+// Collabs with guests in every state, for the Collabs dashboard (the app syncs them within a minute of install).
+seedCollabs(portal, { collabs: 24, guests: 400, seed: 11 })
 
 // A file to try the bulk-invite wizard with: one existing person, one duplicate, one bad address.
 const sampleCsv = [

@@ -182,7 +182,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
         lifecycle: guestLifecycle, invites, templates: stores.templates, portals: stores.portals, names,
       }),
       collabsApi({
-        dashboard: collabDashboard, sync: collabSync, actions: collabActionRunner, reviews: accessReviews, reviewStore: stores.reviews,
+        dashboard: collabDashboard, sync: collabSync, kickSync: (m) => collabScheduler.kick(m), actions: collabActionRunner, reviews: accessReviews, reviewStore: stores.reviews,
         collabs: stores.collabs, settings: collabSettings, invites, portals: stores.portals, names, clock,
       }),
     ],

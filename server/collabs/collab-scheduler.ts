@@ -26,6 +26,8 @@ export function createCollabScheduler(deps: {
 }) {
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
+  /** Syncs started outside the tick (a first visit to the dashboard); stop() waits for them too. */
+  const kicked = new Map<string, Promise<void>>()
 
   async function pass(): Promise<void> {
     const now = deps.clock.now()
@@ -62,9 +64,17 @@ export function createCollabScheduler(deps: {
     },
     /** One pass now (tests). */
     runNow: tick,
+    /** A sync of one portal now, in the background (at most one per portal from this instance). */
+    kick(memberId: string): void {
+      if (kicked.has(memberId)) return
+      const p = deps.sync.sync(memberId)
+        .then(() => undefined, (e: unknown) => deps.log.warn({ memberId, err: errorText(e) }, 'collab sync failed'))
+        .finally(() => kicked.delete(memberId))
+      kicked.set(memberId, p)
+    },
     async stop(): Promise<void> {
       if (timer) clearInterval(timer)
-      await running
+      await Promise.all([running, ...kicked.values()])
     },
   }
 }

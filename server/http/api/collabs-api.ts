@@ -56,6 +56,8 @@ const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString(
 export function collabsApi(deps: {
   dashboard: CollabDashboard
   sync: CollabSync
+  /** Starts a background sync (the first visit to a portal never synced). */
+  kickSync: (memberId: string) => void
   actions: CollabActionRunner
   reviews: AccessReviews
   reviewStore: AccessReviewStore
@@ -80,11 +82,14 @@ export function collabsApi(deps: {
     const [summary, state, unavailable] = await Promise.all([
       deps.dashboard.summary(s.memberId, viewer(s), q.activeDays), deps.collabs.getSyncState(s.memberId), deps.sync.unavailable(s.memberId),
     ])
+    // Never synced: the first look starts one, and the page shows it running.
+    const starting = unavailable === null && state.fullAt === null && !state.running && state.lastError === null
+    if (starting) deps.kickSync(s.memberId)
     res.json({
       ...summary,
       sync: {
         available: unavailable === null, reason: unavailable, fullAt: state.fullAt, incrementalAt: state.incrementalAt, lastMode: state.lastMode,
-        lastRequests: state.lastRequests, running: state.running, error: state.lastError,
+        lastRequests: state.lastRequests, running: state.running || starting, error: state.lastError,
       },
     })
   })
