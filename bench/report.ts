@@ -1,5 +1,6 @@
 /** Renders bench/results.md from the measurements of one run. Ratios only; no figure is asserted. */
 import os from 'node:os'
+import type { CollabSyncPass, CollabSyncResult } from './collab-sync.js'
 import type { DryRunMemoryResult } from './dry-run-memory.js'
 import type { DuplicateCheckResult } from './duplicate-check.js'
 import type { EngineRun, PortalTraffic, ThroughputResult } from './send-throughput.js'
@@ -23,6 +24,7 @@ export interface BenchResults {
   /** The same dry run with Node's default heap settings (reference). */
   dryRunDefaults?: DryRunMemoryResult
   duplicates?: DuplicateCheckResult
+  collabSync?: CollabSyncResult
   /** Measurements that crashed: name → error text (the rest of the report still stands). */
   errors: Record<string, string>
 }
@@ -226,6 +228,55 @@ function duplicateSection(d: DuplicateCheckResult, limits: { burst: number; drai
   )
 }
 
+const collabPasses = (c: CollabSyncResult): Array<[string, CollabSyncPass]> => [
+  ['full', c.full], ['incremental after the 10 changes', c.changed], ['incremental after 10 placeable changes', c.placeable], ['incremental, nothing changed', c.idle],
+]
+
+const rosterRequests = (p: CollabSyncPass): number => Math.ceil(p.rostersRead / 50)
+/** Requests beyond the change list and the rosters (profiles read afterwards). */
+const profileRequests = (p: CollabSyncPass, idle: CollabSyncPass): number => p.traffic.requests - idle.traffic.requests - rosterRequests(p)
+
+function collabSection(c: CollabSyncResult, out: string[]): void {
+  const n = c.full.naive
+  out.push(`## 4. Collab guest sync: ${c.seed.collabs.toLocaleString('en')} collabs, ${c.seed.guests.toLocaleString('en')} guests`, '')
+  out.push(
+    `Portal seeded before the install (test/emulator/seed-collabs.ts, seed ${c.seed.seed}, ${f2(c.seedWallSec)} s): ${n.collabs} collabs among ${n.workgroups} workgroups, ${n.extranetUsers.toLocaleString('en')} extranet users, ` +
+      `${c.memberships.toLocaleString('en')} guest memberships of ${c.people.toLocaleString('en')} guests in every state. The app runs on SQLite with its collab scheduler stopped; each pass is the call POST /api/collabs/sync makes ` +
+      `(\`collabs.sync.sync\`), counted on the emulator's side and timed on the wall. The shared clock moves ${c.stepMin} minutes before each incremental pass, past the 5 minutes of overlap a pass re-reads, so each pass sees only its own changes (the scheduler runs one an hour). ` +
+      `After every pass the dashboard (\`collabs.dashboard.summary\`, admin, active within ${c.seed.activeDays} days) is compared with the emulator's own truth (collabTruth): totals, people and every collab.`,
+    '',
+    `**Baseline (computed from the same portal, not run):** a per-call client reads each collab's roster with its own \`socialnetwork.api.workgroup.get\` and lists workgroups and extranet users a page of 50 per request: ` +
+      `${n.collabs} + ⌈${n.extranetUsers.toLocaleString('en')} / 50⌉ + ⌈${n.workgroups} / 50⌉ = **${n.requests} requests**. It has no change feed, so every pass costs it the same.`,
+    '',
+    '| pass | changes since the previous pass | HTTP requests (by method; commands inside batches) | rosters read | collabs / guest memberships after | wall time | naive per-call | ours / naive | dashboard = portal |',
+    '|---|---|---|---|---|---|---|---|---|',
+  )
+  const changes: Record<string, string> = { full: 'first pass', 'incremental after the 10 changes': c.changed.changes.join('; '), 'incremental after 10 placeable changes': c.placeable.changes.join('; '), 'incremental, nothing changed': 'none' }
+  for (const [name, p] of collabPasses(c)) {
+    const own = p.appRequests === p.traffic.requests ? '' : ` (the app counted ${p.appRequests})`
+    const expected = p === c.full ? 'full' : 'incremental'
+    out.push(
+      `| ${name}${p.mode === expected ? '' : ` (**ran as ${p.mode}**)`} | ${changes[name]} | ${trafficLine(p.traffic)}${own} | ${p.rostersRead} | ${p.collabs} / ${p.guests.toLocaleString('en')} | ${f2(p.wallSec)} s | ${p.naive.requests} | ${f3(p.traffic.requests / p.naive.requests)} | ${p.mismatches.length ? `**FAIL** (${p.mismatches.length})` : '**PASS**'} |`,
+    )
+  }
+  out.push(
+    '',
+    `Time: the full pass takes **${f1(c.full.wallSec / c.idle.wallSec)}×** the idle incremental pass (${f2(c.full.wallSec)} s / ${f2(c.idle.wallSec)} s); after the 10 changes ${f1(c.changed.wallSec / c.idle.wallSec)}×, after the 10 placeable changes ${f1(c.placeable.wallSec / c.idle.wallSec)}×. ` +
+      'Wall times include the emulator answering in this process; the request counts do not depend on the machine.',
+    '',
+    `Here an incremental pass starts with ${c.idle.traffic.requests} request${c.idle.traffic.requests === 1 ? '' : 's'} (the idle pass): a batch listing the workgroups and the extranet users that are new, changed (\`>TIMESTAMP_X\`) or active (\`>LAST_ACTIVITY_DATE\`) since the previous pass. ` +
+      `A new guest nobody here invited can sit in any collab, so the pass after the 10 changes reads all ${c.changed.rostersRead} rosters (${rosterRequests(c.changed)} requests of up to 50 \`workgroup.get\`)` +
+      (profileRequests(c.changed, c.idle) > 0
+        ? `, then ${profileRequests(c.changed, c.idle)} more for the profiles of people met in those rosters and not stored (the collabs' owners and moderators: employees, whom the full pass, reading extranet users only, never reads; once stored they are not read again). `
+        : '. ') +
+      `Changes of known guests are placed through the stored memberships: the 10 placeable changes read ${c.placeable.rostersRead} rosters.`,
+    '',
+  )
+  for (const [name, p] of collabPasses(c)) {
+    if (p.mismatches.length) out.push(`> **FAIL: after the pass "${name}" the dashboard differs from the portal** (${p.mismatches.length} differences): ${p.mismatches.slice(0, 5).join('; ')}${p.mismatches.length > 5 ? '; …' : ''}`, '')
+  }
+}
+
 export function renderReport(r: BenchResults): string {
   const out: string[] = []
   out.push('# Invite Desk bench results', '')
@@ -271,10 +322,20 @@ export function renderReport(r: BenchResults): string {
     const budget = Math.ceil(r.duplicates.portalUsers / 2500) + 2
     summary.push(`| duplicate check ${r.duplicates.rows.toLocaleString('en')} vs ${r.duplicates.portalUsers.toLocaleString('en')}: REST requests | ${r.duplicates.first.traffic.requests} (naive per row: ${r.duplicates.rows.toLocaleString('en')}) | ≤ ${budget} | ${verdict(r.duplicates.first.traffic.requests <= budget)} |`)
   }
+  if (r.collabSync) {
+    const c = r.collabSync
+    const label = `collab sync ${c.seed.collabs} collabs / ${c.seed.guests.toLocaleString('en')} guests`
+    summary.push(`| ${label}: full pass, REST requests (ours / naive per-call) | ${c.full.traffic.requests} / ${c.full.naive.requests} = ${f3(c.full.traffic.requests / c.full.naive.requests)} | reported | — |`)
+    summary.push(`| ${label}: incremental requests after 10 changes / 10 placeable / none | ${c.changed.traffic.requests} / ${c.placeable.traffic.requests} / ${c.idle.traffic.requests} (naive: ${c.idle.naive.requests} each) | reported | — |`)
+    summary.push(`| ${label}: full / idle incremental wall time | ${f1(c.full.wallSec / c.idle.wallSec)}× (${f2(c.full.wallSec)} s / ${f2(c.idle.wallSec)} s) | reported | — |`)
+    const ok = collabPasses(c).filter(([, p]) => p.mismatches.length === 0).length
+    summary.push(`| ${label}: dashboard = portal after each pass | ${ok} of 4 | 4 of 4 | ${verdict(ok === 4)} |`)
+  }
   out.push('## Summary', '', '| measurement | value | target | result |', '|---|---|---|---|', ...summary, '')
   for (const [name, err] of Object.entries(r.errors)) out.push(`> **${name} crashed**: \`${err.slice(0, 500)}\``, '')
   if (r.throughput) throughputSection(r.throughput, out)
   if (r.dryRun) dryRunSection(r.dryRun, r.dryRunDefaults, out)
   if (r.duplicates) duplicateSection(r.duplicates, r.throughput?.limits, out)
+  if (r.collabSync) collabSection(r.collabSync, out)
   return out.join('\n')
 }

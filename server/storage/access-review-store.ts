@@ -199,10 +199,10 @@ export function createAccessReviewStore(app: AppDatabase): AccessReviewStore {
     },
 
     async decide(memberId, reviewId, itemId, decision, by, at, reason) {
-      const open = await db.selectFrom('access_reviews').select('id').where('member_id', '=', memberId).where('id', '=', reviewId).where('status', '=', 'open').executeTakeFirst()
-      if (!open) return false
+      // One statement: a close landing between a check and the write cannot leave a decision on a closed review.
       const r = await db.updateTable('access_review_items').set({ decision, decided_by: by, decided_at: at, reason })
         .where('member_id', '=', memberId).where('review_id', '=', reviewId).where('id', '=', itemId).where('outcome', 'is', null)
+        .where((eb) => eb.exists(eb.selectFrom('access_reviews').select('id').where('id', '=', reviewId).where('member_id', '=', memberId).where('status', '=', 'open')))
         .executeTakeFirst()
       return Number(r.numUpdatedRows) === 1
     },

@@ -115,7 +115,7 @@ const MEMBERSHIP_COLUMNS = 6
 const PEOPLE_COLUMNS = 11
 const COLLAB_COLUMNS = 9
 
-export function createCollabStore(app: AppDatabase): CollabStore {
+export function createCollabStore(app: AppDatabase, clock: () => number = Date.now): CollabStore {
   const { db, dialect } = app
 
   const toCollab = (r: Selectable<CollabsTable>): Collab => ({
@@ -148,7 +148,7 @@ export function createCollabStore(app: AppDatabase): CollabStore {
     dateRegister: num(r.date_register),
     syncedAt: Number(r.synced_at),
   })
-  const toSync = (r: Selectable<CollabSyncTable> | undefined, now = Date.now()): CollabSyncState => ({
+  const toSync = (r: Selectable<CollabSyncTable> | undefined, now = clock()): CollabSyncState => ({
     fullAt: num(r?.full_at ?? null),
     incrementalAt: num(r?.incremental_at ?? null),
     userCursor: Number(r?.user_cursor ?? 0),
@@ -216,8 +216,11 @@ export function createCollabStore(app: AppDatabase): CollabStore {
             const joinedAt = m.role === 'invited' ? null : old?.joinedAt ?? (old?.role === 'invited' ? at : null)
             return { member_id: memberId, collab_id: collabId, user_id: m.userId, role: m.role, first_seen_at: old?.firstSeenAt ?? at, joined_at: joinedAt }
           })
+          // An upsert, not a plain insert: a pass overlapping another instance's (a lapsed lease) must not fail.
           for (const chunk of chunked(rows, rowsPerInsert(dialect, MEMBERSHIP_COLUMNS))) {
-            await trx.insertInto('collab_memberships').values(chunk).execute()
+            await trx.insertInto('collab_memberships').values(chunk).onConflict((oc) => oc.columns(['member_id', 'collab_id', 'user_id']).doUpdateSet((eb) => ({
+              role: eb.ref('excluded.role'), first_seen_at: eb.ref('excluded.first_seen_at'), joined_at: eb.ref('excluded.joined_at'),
+            }))).execute()
           }
         }
       })
@@ -324,7 +327,8 @@ export function createCollabStore(app: AppDatabase): CollabStore {
 
     async saveHistory(memberId, day, rows) {
       if (rows.length === 0) return
-      const values: Insertable<CollabHistoryTable>[] = rows.map((r) => ({
+      // One row per collab: PostgreSQL refuses an upsert that touches the same row twice.
+      const values: Insertable<CollabHistoryTable>[] = [...new Map(rows.map((r) => [r.collabId, r])).values()].map((r) => ({
         member_id: memberId, day, collab_id: r.collabId, guests: r.guests, invited: r.invited, active: r.active, inactive: r.inactive, deactivated: r.deactivated,
       }))
       await db.transaction().execute(async (trx) => {

@@ -46,7 +46,7 @@ export function createStores(db: AppDatabase, box: SecretBox, clock?: () => numb
     imports: createImportStore(db),
     onboardingKits: createOnboardingKitStore(db, clock),
     guests: createGuestStore(db, clock),
-    collabs: createCollabStore(db),
+    collabs: createCollabStore(db, clock),
     reviews: createAccessReviewStore(db),
   }
 }

@@ -1,6 +1,8 @@
 import { describe } from 'vitest'
 import { BACKENDS } from '../helpers/databases.js'
+import { accessReviewStoreBattery } from './access-review-store.battery.js'
 import { auditLogBattery } from './audit-log.battery.js'
+import { collabStoreBattery } from './collab-store.battery.js'
 import { databaseBattery } from './database.battery.js'
 import { directoryStoreBattery } from './directory-store.battery.js'
 import { eventInboxBattery } from './event-inbox.battery.js'
@@ -30,5 +32,7 @@ for (const backend of BACKENDS) {
     inviteCascadeBattery(backend.open)
     onboardingKitStoreBattery(backend.open)
     guestStoreBattery(backend.open)
+    collabStoreBattery(backend.open)
+    accessReviewStoreBattery(backend.open)
   })
 }
