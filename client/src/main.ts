@@ -7,7 +7,7 @@ import { configureAuth } from './api/http'
 import { BOOT_KEY, readBoot } from './boot'
 import { initB24 } from './composables/useB24'
 import { createAppI18n } from './i18n'
-import { initialPathFor } from './placement'
+import { groupTabId, initialPathFor } from './placement'
 import { createAppRouter } from './router'
 import { usePortalStore } from './stores/portal'
 import { useSessionStore } from './stores/session'
@@ -23,8 +23,13 @@ const app = createApp(App)
 app.provide(BOOT_KEY, boot)
 app.use(pinia)
 app.use(i18n)
-// Installed in every mode: B24 buttons and links resolve through vue-router.
-app.use(createAppRouter(boot.mode === 'app' ? initialPathFor(boot.placement, boot.placementOptions) : '/'))
+// Installed in every mode: B24 buttons and links resolve through vue-router. In a group's tab its page
+// is home; a deep link (#/collabs/reviews/12) only opens first.
+app.use(
+  boot.mode === 'app'
+    ? createAppRouter(initialPathFor(boot.placement, boot.placementOptions, window.location.hash), groupTabId(boot.placement, boot.placementOptions) !== null)
+    : createAppRouter('/'),
+)
 app.use(b24UiPlugin)
 
 if (boot.mode === 'app') {

@@ -15,8 +15,33 @@ export function groupTabId(placement: string, options: Readonly<Record<string, u
   return id > 0 && id <= 2_147_483_647 ? id : null
 }
 
-/** The first view for a placement: the group's page in its tab, the dashboard everywhere else. */
-export function initialPathFor(placement: string, options: Readonly<Record<string, unknown>>): string {
+/**
+ * Views a link from outside the app may open (e.g. a Bitrix24 notification about an access review):
+ * only these, so a crafted link cannot pick any route.
+ */
+const DEEP_LINK = /^\/collabs(?:\/reviews\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/
+
+/**
+ * The view a deep link asks for, or null: the frame URL's hash (`#/collabs/reviews/12`), else the
+ * placement option `route` (`{ route: '/collabs/reviews/12' }`, e.g. from `BX24.openApplication`).
+ */
+export function deepLinkPath(options: Readonly<Record<string, unknown>>, hash = ''): string | null {
+  const candidates = [hash.replace(/^#/, ''), typeof options.route === 'string' ? options.route : '']
+  for (const raw of candidates) {
+    let path: string
+    try {
+      path = decodeURIComponent(raw.trim())
+    } catch {
+      continue
+    }
+    if (DEEP_LINK.test(path)) return path
+  }
+  return null
+}
+
+/** The first view: the group's page in its tab, a deep link's view, else the dashboard. */
+export function initialPathFor(placement: string, options: Readonly<Record<string, unknown>>, hash = ''): string {
   const groupId = groupTabId(placement, options)
-  return groupId === null ? '/' : `/extranet/${groupId}`
+  if (groupId !== null) return `/extranet/${groupId}`
+  return deepLinkPath(options, hash) ?? '/'
 }

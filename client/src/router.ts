@@ -39,23 +39,35 @@ export const routes: RouteRecordRaw[] = [
     props: route => ({ groupId: Number(route.params.groupId) }),
     meta: { section: 'extranet' },
   },
-  { path: '/collabs', name: 'collabs', component: () => import('./views/CollabsView.vue'), meta: { section: 'collabs' } },
+  { path: '/collabs', name: 'collabs', component: workView(() => import('./views/CollabsView.vue')), meta: { section: 'collabs' } },
+  {
+    path: '/collabs/reviews/:reviewId([0-9a-f-]{36})',
+    name: 'collab-review',
+    component: workView(() => import('./views/CollabReviewView.vue')),
+    props: route => ({ reviewId: String(route.params.reviewId) }),
+    meta: { section: 'collabs' },
+  },
   { path: '/automation', name: 'automation', component: () => import('./views/AutomationView.vue'), meta: { section: 'automation' } },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { section: 'settings' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
 /**
- * @param initialPath The first view; a path other than '/' (the group tab's group, see placement.ts)
- *   also becomes home: the dashboard, which that placement has no navigation to, redirects there.
+ * @param initialPath The first view (see placement.ts: a group tab's group, or a deep link).
+ * @param pinHome The first view also becomes home: the dashboard, which a group tab has no
+ *   navigation to, redirects there. Not for a deep link, after which the app is the whole app.
  */
-export function createAppRouter(initialPath = '/'): Router {
+export function createAppRouter(initialPath = '/', pinHome = false): Router {
+  const history = createMemoryHistory()
+  // Installing the router navigates to the history's location: start it at the first view, or that
+  // navigation ('/') overtakes the one below while the first view's lazy chunk is still loading.
+  history.replace(initialPath)
   const router = createRouter({
-    history: createMemoryHistory(),
+    history,
     routes,
     scrollBehavior: () => ({ top: 0 }),
   })
-  if (initialPath !== '/') router.beforeEach(to => (to.name === 'dashboard' ? initialPath : true))
+  if (pinHome && initialPath !== '/') router.beforeEach(to => (to.name === 'dashboard' ? initialPath : true))
   // Memory history starts nowhere; pick the first view explicitly.
   void router.push(initialPath)
   return router

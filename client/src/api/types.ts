@@ -659,3 +659,229 @@ export interface GroupInviteResponse {
 export interface ConfirmEndResponse {
   result: { removed: boolean; deactivated: boolean; keptBecause?: string }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Collab guests: /api/collabs/summary, /guests, /history, /sync, /actions, /:collabId/…, /reviews, /settings
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A guest's state in one collab: invited (not accepted), active or inactive (accepted, with or without
+ * activity in the last `activeDays` days), deactivated (the portal account is off).
+ */
+export type CollabGuestState = 'invited' | 'active' | 'inactive' | 'deactivated'
+/** The list filter also takes 'accepted' (active + inactive). */
+export type CollabGuestFilterState = CollabGuestState | 'accepted'
+
+export const COLLAB_GUEST_STATES: readonly CollabGuestState[] = ['invited', 'active', 'inactive', 'deactivated']
+
+/** Guests counted once per (collab, guest) pair. */
+export interface CollabCounts {
+  guests: number
+  invited: number
+  accepted: number
+  active: number
+  inactive: number
+  deactivated: number
+}
+
+export interface CollabSyncStatus {
+  /** false: the portal cannot be read for collabs (scope, plan); `reason` says why. */
+  available: boolean
+  reason: string | null
+  /** Epoch milliseconds of the last full / incremental sync, null = never. */
+  fullAt: number | null
+  incrementalAt: number | null
+  lastMode: 'full' | 'incremental' | null
+  /** REST requests the last sync made. */
+  lastRequests: number | null
+  running: boolean
+  error: string | null
+}
+
+export interface CollabSummaryRow extends CollabCounts {
+  id: number
+  name: string
+  ownerId: number
+  ownerName: string | null
+  /** The collab's page in the portal. */
+  url: string
+}
+
+/** GET /api/collabs/summary?activeDays= */
+export interface CollabSummaryResponse {
+  activeDays: number
+  sync: CollabSyncStatus
+  totals: CollabCounts
+  /** Distinct guest users. */
+  people: number
+  funnel: { invited: number; accepted: number; active: number }
+  collabs: CollabSummaryRow[]
+}
+
+/** Who answers for a guest: the inviter from the ledger (Invite Desk sent it), else the collab's owner. */
+export interface CollabSponsor {
+  id: number | null
+  name: string | null
+  source: 'ledger' | 'owner'
+}
+
+export interface CollabGuestRow {
+  collabId: number
+  collabName: string
+  userId: number
+  name: string
+  email: string | null
+  state: CollabGuestState
+  sponsor: CollabSponsor
+  invitedAt: number | null
+  daysSinceInvitation: number | null
+  lastActivityAt: number | null
+  daysSinceActivity: number | null
+  profileUrl: string
+}
+
+export type CollabGuestSort = 'name' | 'collab' | 'state' | 'invitedAt' | 'lastActivityAt' | 'sponsor'
+export type SortDir = 'asc' | 'desc'
+
+export interface CollabGuestFilters {
+  collabId: number | null
+  state: CollabGuestFilterState | ''
+  sponsorId: number | null
+  q: string
+}
+
+/** GET /api/collabs/guests */
+export interface CollabGuestListResponse {
+  total: number
+  rows: CollabGuestRow[]
+}
+
+export interface CollabHistoryPoint {
+  /** 'YYYY-MM-DD' */
+  day: string
+  invited: number
+  accepted: number
+  active: number
+  inactive: number
+  deactivated: number
+}
+
+/** GET /api/collabs/history?collabId=&days= (oldest first, one point per synced day) */
+export interface CollabHistoryResponse {
+  points: CollabHistoryPoint[]
+}
+
+export interface CollabSyncReport {
+  mode: 'full' | 'incremental'
+  requests: number
+  collabs: number
+  guests: number
+  changedCollabs: number
+  durationMs: number
+}
+
+/** POST /api/collabs/sync (admins) */
+export interface CollabSyncResponse {
+  report: CollabSyncReport
+}
+
+export type CollabActionKey = 'invite' | 'remind' | 'remove' | 'deactivate'
+export const COLLAB_ACTION_KEYS: readonly CollabActionKey[] = ['invite', 'remind', 'remove', 'deactivate']
+
+export interface CollabAction {
+  available: boolean
+  /** The REST method used, when available. */
+  via: string | null
+  /** What happens instead (English, not localised: the UI has its own texts per action). */
+  fallback: string | null
+}
+
+/** GET /api/collabs/actions */
+export interface CollabActionsResponse {
+  actions: Record<CollabActionKey, CollabAction>
+}
+
+/** A guest action that acts on the portal. */
+export type CollabGuestActionKey = Exclude<CollabActionKey, 'invite'>
+
+/** POST /api/collabs/:collabId/guests/:userId/remind|remove|deactivate (409 not_available: details.collabUrl) */
+export interface CollabGuestActionResponse {
+  ok: true
+  via: string | null
+}
+
+export type ReviewUnanswered = 'keep' | 'end'
+export type ReviewDecision = 'keep' | 'end'
+
+export interface CollabReview {
+  /** UUID. */
+  id: string
+  status: 'open' | 'closed'
+  /** null: started by the schedule. */
+  startedBy: number | null
+  startedAt: number
+  dueAt: number
+  closedAt: number | null
+  /** What closing does to guests nobody decided about. */
+  unanswered: ReviewUnanswered
+  /** null: every collab. */
+  collabIds: number[] | null
+  counts: { total: number; kept: number; ended: number; pending: number }
+  /** Items the viewer may decide. */
+  mine: { total: number; pending: number }
+}
+
+export interface CollabReviewItem {
+  /** UUID. */
+  id: string
+  collabId: number
+  collabName: string
+  userId: number
+  name: string
+  email: string | null
+  state: CollabGuestState
+  sponsor: CollabSponsor
+  decision: ReviewDecision | null
+  decidedBy: number | null
+  decidedAt: number | null
+  reason: string | null
+  outcome: 'kept' | 'ended' | 'failed' | null
+  outcomeError: string | null
+  canDecide: boolean
+}
+
+/** GET /api/collabs/reviews */
+export interface CollabReviewListResponse {
+  reviews: CollabReview[]
+}
+
+/** POST /api/collabs/reviews (admins) */
+export interface StartCollabReviewRequest {
+  dueDays: number
+  unanswered: ReviewUnanswered
+  collabIds?: number[]
+}
+
+export interface CollabReviewResponse {
+  review: CollabReview
+}
+
+/** GET /api/collabs/reviews/:id (admins: every item; others: the guests they sponsor) */
+export interface CollabReviewDetailResponse {
+  review: CollabReview
+  items: CollabReviewItem[]
+}
+
+export interface CollabSettings {
+  /** A guest is active with activity within this many days (7..365). */
+  activeDays: number
+  /** The daily digest to sponsors and owners. */
+  digest: { enabled: boolean; pendingDays: number; inactiveDays: number }
+  /** Periodic access reviews; everyDays null = off. */
+  review: { everyDays: number | null; dueDays: number; unanswered: ReviewUnanswered }
+}
+
+/** GET/PUT /api/collabs/settings */
+export interface CollabSettingsResponse {
+  settings: CollabSettings
+}

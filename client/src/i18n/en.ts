@@ -135,12 +135,7 @@ const en = {
   },
   collabs: {
     title: 'Collabs',
-    subtitle: 'Bring guests into Bitrix24 collabs.',
-    emptyTitle: 'Collab invitations are on their way',
-    emptyDescription: 'Here you will add guests to collabs in bulk and see who has joined each collab.',
-    feature1: 'Pick a collab and invite a list of guests',
-    feature2: 'Follow acceptance per collab',
-    feature3: 'Guest activity at a glance',
+    subtitle: 'Guests of Bitrix24 collabs: who accepted, who is active, who should keep access.',
   },
   automation: {
     title: 'Automation',
@@ -164,6 +159,27 @@ const en = {
       summary: '{available} of {total} available',
       empty: 'No capability data yet.',
       caption: 'REST methods and whether they are available',
+    },
+    collabActions: {
+      title: 'Collab guest actions',
+      description: 'What Invite Desk can do with collab guests on this portal, through which REST method, and what happens when the portal does not allow it.',
+      caption: 'Collab guest actions and whether this portal allows them',
+      action: 'Action',
+      status: 'Status',
+      via: 'REST method',
+      instead: 'Note',
+      actions: {
+        invite: 'Invite into a collab',
+        remind: 'Remind an invited guest',
+        remove: 'Remove a guest from a collab',
+        deactivate: 'Deactivate a guest’s account',
+      },
+      notes: {
+        invite: 'Bitrix24 documents no way to invite a collab guest; Invite Desk invites them as extranet users into the collab.',
+        remind: 'Bitrix24 offers no way to send the invitation again from here: remind the guest on the collab’s page in Bitrix24.',
+        remove: 'This portal does not let Invite Desk remove guests from a collab: remove them on the collab’s page in Bitrix24.',
+        deactivate: 'This portal does not let Invite Desk deactivate accounts: an administrator does it in the Bitrix24 employee list.',
+      },
     },
     registration: {
       reapply: 'Re-register',

@@ -1,9 +1,10 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import { AUDIT_PAGE_SIZE, listAuditEntries } from '../api/audit'
+import { getCollabActions } from '../api/collabs'
 import { toApiError, type ApiError } from '../api/http'
 import { getSettings, reapplyRegistration } from '../api/settings'
-import type { AppliedRegistration, AuditEntry } from '../api/types'
+import type { AppliedRegistration, AuditEntry, CollabActionsResponse } from '../api/types'
 import type { LoadStatus } from './dashboard'
 import { usePortalStore } from './portal'
 
@@ -32,6 +33,11 @@ export const useSettingsStore = defineStore('settings', () => {
   const auditHasMore = ref(false)
   const auditLoadingMore = ref(false)
 
+  // What the collab guest actions can do on this portal (GET /api/collabs/actions).
+  const collabActions = ref<CollabActionsResponse['actions'] | null>(null)
+  const collabActionsStatus = ref<LoadStatus>('idle')
+  const collabActionsError = shallowRef<ApiError | null>(null)
+
   const capabilityRows = computed<CapabilityRow[]>(() =>
     Object.entries(capabilities.value)
       .map(([method, available]) => ({ method, available }))
@@ -53,6 +59,19 @@ export const useSettingsStore = defineStore('settings', () => {
       portal.noteError(cause)
       error.value = toApiError(cause)
       status.value = 'error'
+    }
+  }
+
+  async function loadCollabActions(): Promise<void> {
+    collabActionsStatus.value = 'loading'
+    collabActionsError.value = null
+    try {
+      collabActions.value = (await getCollabActions()).actions
+      collabActionsStatus.value = 'ready'
+    } catch (cause) {
+      usePortalStore().noteError(cause)
+      collabActionsError.value = toApiError(cause)
+      collabActionsStatus.value = 'error'
     }
   }
 
@@ -121,6 +140,7 @@ export const useSettingsStore = defineStore('settings', () => {
 
   return {
     status, error, capabilities, registration, capabilityRows, availableCount, load,
+    collabActions, collabActionsStatus, collabActionsError, loadCollabActions,
     reapplying, lastReapply, reapply,
     auditStatus, auditError, auditEntries, auditHasMore, auditLoadingMore, loadAudit, loadMoreAudit,
   }

@@ -230,19 +230,13 @@ export function collabsApi(deps: {
     res.status(201).json({ review: reviewView(review, counts.get(review.id)) })
   })
 
-  r.get('/collabs/reviews/:reviewId', async (req, res) => {
-    const s = sessionOf(res)
-    const { reviewId } = parseInput(reviewParams, req.params)
-    const review = await deps.reviewStore.get(s.memberId, reviewId)
-    if (!review) throw new NotFoundError('review_not_found', 'No such review')
-    const items = await deps.reviewStore.items(s.memberId, reviewId, s.isAdmin ? {} : { sponsorId: s.userId })
-    if (!s.isAdmin && items.length === 0) throw new NotFoundError('review_not_found', 'No such review')
-    const counts = await deps.reviewStore.counts(s.memberId, [reviewId], s.userId)
+  /** Items as the UI shows them: names of the guest, collab and sponsor, and whether the viewer may decide. */
+  async function itemViews(s: AppSessionRecord, review: AccessReview, items: AccessReviewItem[]) {
     const [people, collabs] = await Promise.all([deps.collabs.people(s.memberId, items.map((i) => i.userId)), deps.collabs.collabs(s.memberId)])
     const collabNames = new Map(collabs.map((c) => [c.id, c.name]))
     const sponsorNames = new Map<number, string>()
     for (const id of new Set(items.map((i) => i.sponsorId).filter((x): x is number => x !== null))) sponsorNames.set(id, await deps.names.user(s.memberId, id))
-    const itemView = (i: AccessReviewItem) => {
+    return items.map((i) => {
       const p = people.get(i.userId)
       return {
         id: i.id, collabId: i.collabId, collabName: collabNames.get(i.collabId) ?? `#${i.collabId}`, userId: i.userId,
@@ -251,8 +245,18 @@ export function collabsApi(deps: {
         decision: i.decision, decidedBy: i.decidedBy, decidedAt: i.decidedAt, reason: i.reason, outcome: i.outcome, outcomeError: i.outcomeError,
         canDecide: review.status === 'open' && i.outcome === null && (s.isAdmin || i.sponsorId === s.userId),
       }
-    }
-    res.json({ review: reviewView(review, counts.get(reviewId)), items: items.map(itemView) })
+    })
+  }
+
+  r.get('/collabs/reviews/:reviewId', async (req, res) => {
+    const s = sessionOf(res)
+    const { reviewId } = parseInput(reviewParams, req.params)
+    const review = await deps.reviewStore.get(s.memberId, reviewId)
+    if (!review) throw new NotFoundError('review_not_found', 'No such review')
+    const items = await deps.reviewStore.items(s.memberId, reviewId, s.isAdmin ? {} : { sponsorId: s.userId })
+    if (!s.isAdmin && items.length === 0) throw new NotFoundError('review_not_found', 'No such review')
+    const counts = await deps.reviewStore.counts(s.memberId, [reviewId], s.userId)
+    res.json({ review: reviewView(review, counts.get(reviewId)), items: await itemViews(s, review, items) })
   })
 
   r.post('/collabs/reviews/:reviewId/items/:itemId', async (req, res) => {
@@ -260,7 +264,8 @@ export function collabsApi(deps: {
     const { reviewId, itemId } = parseInput(itemParams, req.params)
     const { decision, reason } = parseInput(decideBody, req.body)
     const item = await deps.reviews.decide(s.memberId, reviewId, itemId, viewer(s), decision, reason || null)
-    res.json({ item })
+    const review = (await deps.reviewStore.get(s.memberId, reviewId))!
+    res.json({ item: (await itemViews(s, review, [item]))[0] })
   })
 
   r.post('/collabs/reviews/:reviewId/close', async (req, res) => {
