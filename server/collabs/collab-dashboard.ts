@@ -32,6 +32,8 @@ export interface GuestRow {
   lastActivityAt: number | null
   daysSinceActivity: number | null
   profileUrl: string
+  /** The viewer owns or moderates the collab (or is an admin): they may remind and remove. */
+  canManage: boolean
 }
 
 export type StateFilter = GuestState | 'accepted'
@@ -184,6 +186,7 @@ export function createCollabDashboard(deps: {
         && (needle === '' || `${personName(r.p)}\n${r.p.email ?? ''}`.toLowerCase().includes(needle)),
       )
       const sponsorNames = await namesOf(memberId, picked.map((r) => r.sponsor.id).filter((x): x is number => x !== null))
+      const manages = visibleCollabs(s, viewer)
       const out: GuestRow[] = picked.map((r) => {
         const inv = s.invitedBy.get(r.m.userId)
         // The invitation into this collab: our ledger's send time, else when the portal created the account (an
@@ -203,6 +206,7 @@ export function createCollabDashboard(deps: {
           lastActivityAt,
           daysSinceActivity: daysBetween(lastActivityAt, s.now),
           profileUrl: `https://${s.domain}/company/personal/user/${r.m.userId}/`,
+          canManage: manages.has(r.m.collabId),
         }
       })
       return sortRows(out, q.sort ?? 'name', q.dir ?? 'asc')

@@ -237,6 +237,18 @@ export function createInviteService(deps: {
       })
     },
 
+    /**
+     * A pasted list into one group (an extranet group's tab, a collab): parsed and checked as external people
+     * invited into that group, ready to send with `send(…, { groupId })`.
+     */
+    async checkPastedForGroup(memberId: string, userId: number, groupId: number, text: string, opts: { templateId: string | null; lang: 'ru' | 'en' }) {
+      const up = await this.createImport(memberId, userId, { kind: 'paste', text })
+      const dry = await this.dryRun(memberId, up.id, {
+        mapping: up.mapping, headerRow: up.headerRow, templateId: opts.templateId, kind: 'extranet', departmentId: null, groupIds: [groupId], lang: opts.lang,
+      })
+      return { importId: up.id, summary: dry.summary, rows: dry.rows }
+    },
+
     async editRow(memberId: string, id: string, rowNumber: number, edit: RowEdit & { excluded?: boolean }): Promise<{ row: DryRunRow; summary: DryRunSummary }> {
       const r = await load(memberId, id)
       if (!r.settings) throw new AppError('dry_run_required', 'Run the check first', 409)

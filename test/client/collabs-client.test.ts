@@ -82,7 +82,7 @@ const SUMMARY = {
 }
 const row = (userId: number, state: string) => ({
   collabId: 11, collabName: 'Partners', userId, name: `Guest ${userId}`, email: null, state,
-  sponsor: { id: 3, name: 'Sam Sponsor', source: 'ledger' }, invitedAt: 1, daysSinceInvitation: 2, lastActivityAt: null, daysSinceActivity: null, profileUrl: 'https://p.example/u/',
+  sponsor: { id: 3, name: 'Sam Sponsor', source: 'ledger' }, invitedAt: 1, daysSinceInvitation: 2, lastActivityAt: null, daysSinceActivity: null, profileUrl: 'https://p.example/u/', canManage: true,
 })
 
 describe('deep link into the app', () => {

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { collabTruth, seedCollabs, type SeedCollabsResult } from '../emulator/index.js'
 import { BACKENDS } from '../helpers/databases.js'
-import { installedAdmin, sessionApi, startTestStack, type Api } from '../helpers/api.js'
+import { installedAdmin, sessionApi, startTestStack, waitForJob } from '../helpers/api.js'
 import type { Stack } from '../helpers/stack.js'
 
 const DAY = 86_400_000
@@ -62,6 +62,9 @@ for (const backend of BACKENDS) {
       expect((await stranger.get('/api/collabs/summary')).body.totals.guests).toBe(0)
 
       const owner = await sessionApi(stack, active.owner)
+      const ownRows = (await owner.get(`/api/collabs/guests?collabId=${active.collabId}&limit=200`)).body.rows as Array<{ canManage: boolean }>
+      expect(ownRows.length).toBeGreaterThan(0)
+      expect(ownRows.every((r) => r.canManage)).toBe(true)
       const removed = await owner.post(`/api/collabs/${active.collabId}/guests/${active.userId}/remove`)
       expect(removed.body).toEqual({ ok: true, via: 'socialnetwork.collab.member.delete' })
       expect(inCollab(stack, active.collabId, active.userId)).toBe(false)
@@ -92,6 +95,37 @@ for (const backend of BACKENDS) {
       const active = guestIn(stack, 'active')
       expect((await admin.post(`/api/collabs/${active.collabId}/guests/${active.userId}/remove`)).body.via).toBe('sonet_group.user.delete')
       expect(inCollab(stack, active.collabId, active.userId)).toBe(false)
+    }, 60_000)
+
+    it('invites pasted people into a collab through the dry run and the engine; they show as invited', async () => {
+      const { stack, admin, seed } = await setUp()
+      await admin.post('/api/collabs/sync', { full: true })
+      const collabId = seed.collabIds[1]!
+      const checked = await admin.post(`/api/collabs/${collabId}/invite`, { people: 'ext.one@example.test, ext.two@example.test; not-an-address' })
+      expect(checked.status).toBe(201)
+      expect(checked.body.summary).toMatchObject({ errors: 1 })
+      // A bad row blocks the send until it is excluded (the same rule as every send).
+      expect((await admin.post(`/api/collabs/${collabId}/invite/${checked.body.importId}/send`)).body.error.code).toBe('has_errors')
+      const bad = (checked.body.rows as Array<{ rowNumber: number; status: string }>).find((r) => r.status === 'error')!
+      expect((await admin.patch(`/api/collabs/${collabId}/invite/${checked.body.importId}/rows/${bad.rowNumber}`, { excluded: true })).status).toBe(200)
+      const sent = await admin.post(`/api/collabs/${collabId}/invite/${checked.body.importId}/send`)
+      expect(sent.status, sent.text).toBe(201)
+      await waitForJob(admin, sent.body.jobId, (j) => j.status === 'completed', 'job completed')
+      const added = stack.portal.invitations().filter((i) => ['ext.one@example.test', 'ext.two@example.test'].includes(String(i.email)))
+      expect(added).toHaveLength(2)
+      const group = stack.portal.groups().find((g) => g.ID === collabId)!
+      const ids = stack.portal.users().filter((u) => u.EMAIL?.startsWith('ext.')).map((u) => u.ID)
+      expect(ids).toHaveLength(2)
+      for (const id of ids) expect(group.members.find((m) => m.userId === id)?.role).toBe('Z')
+      // The next sync places them from the ledger (no roster scan) and names Invite Desk's inviter as sponsor.
+      const report = (await admin.post('/api/collabs/sync', {})).body.report
+      expect(report.changedCollabs).toBeLessThan(seed.collabIds.length)
+      const rows = (await admin.get(`/api/collabs/guests?collabId=${collabId}&state=invited&limit=200`)).body.rows as Array<{ userId: number; sponsor: { id: number; source: string } }>
+      for (const id of ids) expect(rows.find((r) => r.userId === id)?.sponsor).toMatchObject({ id: 1, source: 'ledger' })
+      // Only the collab's managers may invite into it.
+      const stranger = await sessionApi(stack, seed.employeeIds.find((id) => !stack.portal.groups().some((g) => g.ID === collabId && (g.OWNER_ID === id || g.members.some((m) => m.userId === id))))!)
+      expect((await stranger.post(`/api/collabs/${collabId}/invite`, { people: 'x@example.test' })).status).toBe(403)
+      expect((await admin.post('/api/collabs/999999/invite', { people: 'x@example.test' })).status).toBe(404)
     }, 60_000)
 
     it('a portal without the workgroup methods says tracking is not available', async () => {

@@ -738,6 +738,8 @@ export interface CollabGuestRow {
   lastActivityAt: number | null
   daysSinceActivity: number | null
   profileUrl: string
+  /** The viewer owns or moderates the collab (or is an admin): remind and remove are theirs to use. */
+  canManage: boolean
 }
 
 export type CollabGuestSort = 'name' | 'collab' | 'state' | 'invitedAt' | 'lastActivityAt' | 'sponsor'

@@ -176,12 +176,7 @@ export function collabsApi(deps: {
     const { people } = parseInput(inviteBody, req.body)
     await managed(s, collabId)
     const portal = await deps.portals.get(s.memberId)
-    const up = await deps.invites.createImport(s.memberId, s.userId, { kind: 'paste', text: people })
-    const dry = await deps.invites.dryRun(s.memberId, up.id, {
-      mapping: up.mapping, headerRow: up.headerRow, templateId: null, kind: 'extranet', departmentId: null,
-      groupIds: [collabId], lang: portal?.lang === 'en' ? 'en' : 'ru',
-    })
-    res.status(201).json({ importId: up.id, summary: dry.summary, rows: dry.rows })
+    res.status(201).json(await deps.invites.checkPastedForGroup(s.memberId, s.userId, collabId, people, { templateId: null, lang: portal?.lang === 'en' ? 'en' : 'ru' }))
   })
 
   r.post('/collabs/:collabId/invite/:importId/send', async (req, res) => {

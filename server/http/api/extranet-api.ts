@@ -124,12 +124,9 @@ export function extranetApi(deps: {
     await managedGroup(s, groupId)
     const kit = await deps.kits.get(s.memberId, groupId)
     const portal = await deps.portals.get(s.memberId)
-    const up = await deps.invites.createImport(s.memberId, s.userId, { kind: 'paste', text: people })
-    const dry = await deps.invites.dryRun(s.memberId, up.id, {
-      mapping: up.mapping, headerRow: up.headerRow, templateId: kit?.inviteTemplateId ?? null, kind: 'extranet', departmentId: null,
-      groupIds: [groupId], lang: portal?.lang === 'en' ? 'en' : 'ru',
-    })
-    res.status(201).json({ importId: up.id, summary: dry.summary, rows: dry.rows })
+    res.status(201).json(await deps.invites.checkPastedForGroup(s.memberId, s.userId, groupId, people, {
+      templateId: kit?.inviteTemplateId ?? null, lang: portal?.lang === 'en' ? 'en' : 'ru',
+    }))
   })
 
   /** The group manager's send of what POST …/invite checked (admins may also use /api/imports/:id/send). */
