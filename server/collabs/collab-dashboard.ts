@@ -232,8 +232,10 @@ export function createCollabDashboard(deps: {
     /** May the viewer act on this collab's guests (remind, remove)? Owners, moderators, admins. */
     async manages(memberId: string, viewer: Viewer, collabId: number): Promise<boolean> {
       if (viewer.isAdmin) return true
-      const s = await load(memberId)
-      return visibleCollabs(s, viewer).has(collabId)
+      // Only this collab's owner and roster: not the whole portal's snapshot (people, ledger) that load() joins.
+      const collab = (await deps.collabs.collabs(memberId)).find((c) => c.id === collabId)
+      if (collab?.ownerId === viewer.userId) return true
+      return (await deps.collabs.memberships(memberId, [collabId])).some((m) => m.userId === viewer.userId && (m.role === 'owner' || m.role === 'moderator'))
     },
 
     collabUrl,
