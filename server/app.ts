@@ -41,6 +41,13 @@ import { createCollabDigest, type CollabDigest } from './collabs/collab-digest.j
 import { createCollabScheduler, type CollabScheduler } from './collabs/collab-scheduler.js'
 import { createCollabSettings } from './collabs/collab-settings.js'
 import { createCollabSync, type CollabSync } from './collabs/collab-sync.js'
+import { robotsApi } from './http/api/robots-api.js'
+import { createRobotDispatch } from './robots/robot-dispatch.js'
+import { createRobotIntake } from './robots/robot-intake.js'
+import { createRobotOutcomes, type RobotOutcomes } from './robots/robot-outcomes.js'
+import { createRobotReplies } from './robots/robot-replies.js'
+import { createRobotSettings } from './robots/robot-settings.js'
+import { createRobotWorker, type RobotWorker } from './robots/robot-worker.js'
 
 export interface BuildOptions {
   log?: Logger
@@ -75,6 +82,8 @@ export interface InviteDesk {
   directorySync: DirectorySync
   /** Collab guest tracking: sync, dashboard, reviews, digest and their schedule. */
   collabs: { sync: CollabSync; dashboard: CollabDashboard; reviews: AccessReviews; digest: CollabDigest; scheduler: CollabScheduler }
+  /** Automation-rule robots: their runs' worker (dispatch, outcomes, replies) and outcomes. */
+  robots: { worker: RobotWorker; outcomes: RobotOutcomes }
   /** Starts background work (event inbox, job engine, reminder scheduler). */
   start(): void
   /** Stops background work, finishing what is in hand; the database stays open. */
@@ -113,15 +122,22 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     guests: stores.guests, kits: stores.onboardingKits, ledger: stores.ledger, directory: stores.directory, portals: stores.portals,
     gateway, audit: stores.audit, clock, log,
   })
+  const robotOutcomes = createRobotOutcomes({ runs: stores.robotRuns, ledger: stores.ledger, portals: stores.portals, gateway, clock, log })
   const lifecycle = createInvitationLifecycle({
     ledger: stores.ledger, directory: stores.directory, portals: stores.portals, gateway, audit: stores.audit, clock, log,
-    onAccepted: (memberId, inv) => guestLifecycle.onAccepted(memberId, inv),
+    onAccepted: async (memberId, inv) => {
+      await robotOutcomes.accepted(memberId, { userId: inv.userId, email: inv.email, at: inv.acceptedAt ?? clock.now() })
+      return guestLifecycle.onAccepted(memberId, inv)
+    },
   })
   const notifications = createJobNotifications({ gateway, portals: stores.portals })
   const runner = createJobRunner({
     jobs: stores.jobs, leases: stores.leases, ledger: stores.ledger, portals: stores.portals, gateway, clock, log,
     onJobFinished: (job) => notifications.jobFinished(job),
     onInvited: (inv) => guestLifecycle.onInvited(inv),
+    onItemsSettled: (job) => {
+      if (job.source === 'robot') robotWorker.kick()
+    },
   })
   const names = createPeopleNames({ gateway, portals: stores.portals, log })
   const invites = createInviteService({
@@ -146,6 +162,16 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     dashboard: collabDashboard, collabs: stores.collabs, settings: collabSettings, portals: stores.portals, gateway, audit: stores.audit, clock, log,
   })
   const collabScheduler = createCollabScheduler({ sync: collabSync, digest: collabDigest, reviews: accessReviews, collabs: stores.collabs, clock, log })
+  const robotSettings = createRobotSettings({ store: stores.robotSettings, clock })
+  const robotDispatch = createRobotDispatch({
+    runs: stores.robotRuns, settingsStore: stores.robotSettings, settings: robotSettings, jobs: stores.jobs, templates: stores.templates,
+    directory: stores.directory, ledger: stores.ledger, portals: stores.portals, gateway, syncDirectory: (m) => invites.syncDirectory(m, false),
+    kickRunner: () => runner.kick(), clock, log, owner: runner.owner,
+  })
+  const robotWorker = createRobotWorker({
+    runs: stores.robotRuns, dispatch: robotDispatch, outcomes: robotOutcomes, replies: createRobotReplies({ runs: stores.robotRuns, gateway, clock, log }), clock, log,
+  })
+  const robotIntake = createRobotIntake({ runs: stores.robotRuns, hashToken: createTokenHasher(config.secretKeys), kick: () => robotWorker.kick(), clock })
   const control = createJobControl({ jobs: stores.jobs, audit: stores.audit, clock, kick: () => runner.kick() })
   const events = createEventProcessor({
     inbox: stores.inbox,
@@ -162,6 +188,12 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
         await directorySync.noteUserAdded(portal.memberId, data)
         await lifecycle.onUserAdded(portal.memberId, data)
         await collabSync.noteUserAdded(portal.memberId)
+        // Wait robots for someone the ledger does not know (invited through the portal's own dialog).
+        const userId = Number(data.ID)
+        await robotOutcomes.accepted(portal.memberId, {
+          userId: Number.isInteger(userId) && userId > 0 ? userId : null, email: typeof data.EMAIL === 'string' ? data.EMAIL : null, at: clock.now(),
+        })
+        robotWorker.kick()
       },
     },
   })
@@ -171,7 +203,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     clientDist: opts.clientDist ?? path.join(packageRoot(import.meta.dirname), 'dist/client'),
     portals: stores.portals, audit: stores.audit, sessions, verification, install, intake,
     ledger: stores.ledger, jobs: stores.jobs, names,
-    robots: {},
+    robots: robotIntake,
     api: [
       templatesApi({ templates: stores.templates, names }),
       invitesApi({ invites, directory: stores.directory, names }),
@@ -185,19 +217,22 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
         dashboard: collabDashboard, sync: collabSync, kickSync: (m) => collabScheduler.kick(m), actions: collabActionRunner, reviews: accessReviews, reviewStore: stores.reviews,
         collabs: stores.collabs, settings: collabSettings, invites, portals: stores.portals, names, clock,
       }),
+      robotsApi({ runs: stores.robotRuns, settings: robotSettings, portals: stores.portals, clock }),
     ],
   })
   const stop = async (): Promise<void> => {
-    await Promise.all([events.stop(), runner.stop(), scheduler.stop(), collabScheduler.stop()])
+    await Promise.all([events.stop(), runner.stop(), scheduler.stop(), collabScheduler.stop(), robotWorker.stop()])
   }
   return {
     http, db, log, gateway, oauth, install, events, stores, runner, lifecycle, guestLifecycle, scheduler, directorySync,
     collabs: { sync: collabSync, dashboard: collabDashboard, reviews: accessReviews, digest: collabDigest, scheduler: collabScheduler },
+    robots: { worker: robotWorker, outcomes: robotOutcomes },
     start() {
       events.start()
       runner.start()
       scheduler.start()
       collabScheduler.start()
+      robotWorker.start()
     },
     stop,
     async close() {

@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
 import type { PortalGateway } from '../portals/portal-gateway.js'
 import type { ItemOutcome, Job, JobItem, JobStore } from '../storage/job-store.js'
-import type { Invitation, LedgerStore } from '../storage/ledger-store.js'
+import type { Invitation, InvitationOrigin, LedgerStore } from '../storage/ledger-store.js'
 import type { PortalLeases } from '../storage/portal-lease.js'
 import type { PortalStore } from '../storage/portal-store.js'
 import { holds, readGroupRosters, type GroupRoster } from '../portals/group-rosters.js'
@@ -35,7 +35,11 @@ export const INVITE_RETRY_POLICY = {
 } as const
 
 export interface JobItemPayload extends InvitePayload {
-  ledger: { name: string | null; lastName: string | null; kind: 'intranet' | 'extranet'; departmentId: number | null; groupIds: number[] }
+  ledger: {
+    name: string | null; lastName: string | null; kind: 'intranet' | 'extranet'; departmentId: number | null; groupIds: number[]
+    /** Per-row values for jobs that gather rows from several callers (robots); the job's own otherwise. */
+    invitedBy?: number | null; templateId?: string | null; expireAfterDays?: number | null; origin?: InvitationOrigin
+  }
 }
 
 /**
@@ -57,6 +61,8 @@ export function createJobRunner(deps: {
   onJobFinished?: (job: Job) => Promise<void>
   /** An invitation was recorded as sent (guest stays are opened from it). Idempotent: it may run twice. */
   onInvited?: (invitation: Invitation) => Promise<void>
+  /** Some of the job's items reached an outcome (robots answer their workflows from it). A nudge only. */
+  onItemsSettled?: (job: Job) => void
 }) {
   const { jobs, leases, ledger, portals, gateway, clock, log } = deps
   const owner = `worker-${randomUUID()}`
@@ -69,18 +75,21 @@ export function createJobRunner(deps: {
     const p = item.payload as unknown as JobItemPayload
     const ok = 'userId' in outcome
     const now = clock.now()
+    const invitedBy = p.ledger?.invitedBy !== undefined ? p.ledger.invitedBy : job.createdBy
+    const expireAfterDays = p.ledger?.expireAfterDays !== undefined ? p.ledger.expireAfterDays : job.options.expireAfterDays
     const invitation = await ledger.record(
       {
         memberId: job.memberId, email: item.email, phone: item.phone, userId: ok ? outcome.userId : null, name: p.ledger?.name ?? null, lastName: p.ledger?.lastName ?? null,
-        invitedBy: job.createdBy, source: job.source, templateId: job.templateId, jobId: job.id, jobSeq: item.seq,
+        invitedBy, source: job.source, templateId: p.ledger?.templateId !== undefined ? p.ledger.templateId : job.templateId, jobId: job.id, jobSeq: item.seq,
+        ...(p.ledger?.origin ? { origin: p.ledger.origin } : {}),
         target: {
           kind: p.ledger?.kind ?? 'intranet', departmentId: p.ledger?.departmentId ?? null,
           groupIds: p.groupInvite ? [p.groupInvite.groupId] : p.ledger?.groupIds ?? [], ...(p.groupInvite ? { existingUser: true } : {}),
         },
         state: ok ? 'pending' : 'failed', sentAt: ok ? now : null, acceptedAt: null,
-        expiresAt: ok && typeof job.options.expireAfterDays === 'number' ? now + job.options.expireAfterDays * 86_400_000 : null,
+        expiresAt: ok && typeof expireAfterDays === 'number' ? now + expireAfterDays * 86_400_000 : null,
       },
-      job.createdBy,
+      invitedBy,
       ok ? {} : { detail: { code: outcome.failed.code, message: outcome.failed.message } },
     )
     if (ok && deps.onInvited) {
@@ -127,6 +136,7 @@ export function createJobRunner(deps: {
       if (o.state === 'failed') await ledgerFor(job, item, { failed: { code: o.errorCode, message: o.errorMessage } })
     }
     await jobs.settle(job.id, outcomes, now)
+    deps.onItemsSettled?.(job)
     log.info({ memberId: job.memberId, jobId: job.id, reconciled: inflight.length }, 'reconciled interrupted items')
   }
 
@@ -208,6 +218,7 @@ export function createJobRunner(deps: {
       if (o.state === 'failed') await ledgerFor(job, item, { failed: { code: o.errorCode ?? 'failed', message: o.errorMessage ?? '' } })
     }
     await jobs.settle(job.id, settled, now)
+    deps.onItemsSettled?.(job)
   }
 
   async function runJob(job: Job): Promise<'more' | 'idle'> {

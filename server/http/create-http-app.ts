@@ -11,7 +11,7 @@ import type { AppSessions } from '../trust/app-sessions.js'
 import type { PortalVerification } from '../trust/portal-verification.js'
 import { errorHandler } from './error-handler.js'
 import { iframeRoutes } from './iframe-routes.js'
-import { portalCallbackRoutes, type RobotHandler } from './portal-callback-routes.js'
+import { portalCallbackRoutes, type RobotReceiver } from './portal-callback-routes.js'
 import { portalApi, sessionApi } from './api/portal-api.js'
 import { requireSession } from './api/require-session.js'
 import type { JobStore } from '../storage/job-store.js'
@@ -29,7 +29,7 @@ export interface HttpDeps {
   verification: PortalVerification
   install: InstallService
   intake: EventIntake
-  robots: Record<string, RobotHandler>
+  robots: RobotReceiver
   /** Capability routers under /api, each behind a verified app session. */
   api: Router[]
   ledger: LedgerStore

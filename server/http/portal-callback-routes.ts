@@ -3,13 +3,17 @@ import { NotFoundError } from '../shared/errors.js'
 import { authOf, type EventIntake } from '../events/event-intake.js'
 import type { PortalVerification } from '../trust/portal-verification.js'
 
-export type RobotHandler = (input: { memberId: string; code: string; body: Record<string, unknown> }) => Promise<void>
+/** Where robot calls go once verified (server/robots/robot-intake.ts). */
+export interface RobotReceiver {
+  codes: readonly string[]
+  receive(input: { memberId: string; code: string; body: Record<string, unknown>; auth: Record<string, unknown> }): Promise<{ runId: string; duplicate: boolean }>
+}
 
 /** Server-to-server calls from the portal: events and automation-rule robots. Verify, hand over, answer. */
 export function portalCallbackRoutes(deps: {
   intake: EventIntake
   verification: PortalVerification
-  robots: Record<string, RobotHandler>
+  robots: RobotReceiver
 }): Router {
   const r = Router()
 
@@ -25,11 +29,11 @@ export function portalCallbackRoutes(deps: {
     // Verification comes first: an unverified caller learns nothing, not even which robots exist.
     const portal = await deps.verification.verifyApplicationToken({ memberId: auth.member_id, applicationToken: auth.application_token })
     const code = String(req.params.code)
-    const handler = Object.hasOwn(deps.robots, code) ? deps.robots[code] : undefined
-    if (!handler) throw new NotFoundError('unknown_robot', `No robot with code ${code.slice(0, 64).replace(/[^A-Za-z0-9._-]/g, '?')}`)
+    if (!deps.robots.codes.includes(code)) throw new NotFoundError('unknown_robot', `No robot with code ${code.slice(0, 64).replace(/[^A-Za-z0-9._-]/g, '?')}`)
     const { auth: _auth, ...rest } = body
-    await handler({ memberId: portal.memberId, code, body: rest })
-    res.json({ accepted: true })
+    // Answered at once: the work (and the reply through bizproc.event.send) happens in the robot worker.
+    const out = await deps.robots.receive({ memberId: portal.memberId, code, body: rest, auth })
+    res.json({ accepted: true, duplicate: out.duplicate })
   })
 
   return r

@@ -2,7 +2,6 @@ import pLimit from 'p-limit'
 import { AppError, InputError, NotFoundError } from '../shared/errors.js'
 import type { JobRunner } from '../engine/job-runner.js'
 import type { InvitationLifecycle } from '../ledger/invitation-lifecycle.js'
-import type { JobItemPayload } from '../engine/job-runner.js'
 import type { DirectoryStore, DirectoryUser } from '../storage/directory-store.js'
 import type { ImportRecord, ImportStore, RowEdit, DryRunSettings } from '../storage/import-store.js'
 import type { JobStore, NewJobItem } from '../storage/job-store.js'
@@ -16,7 +15,7 @@ import {
 } from './import/index.js'
 import { parseDepartment, parseGroups } from './import/field-values.js'
 import { readImport, summarizeImport, type ImportInput, type ImportOverrides, type ImportSummary } from './read-import.js'
-import { renderTemplate } from './render-template.js'
+import { jobItemFor } from './job-item.js'
 
 const IMPORT_TTL_MS = 24 * 60 * 60 * 1000
 
@@ -303,7 +302,7 @@ export function createInviteService(deps: {
       if (errors.length) throw new AppError('has_errors', `${errors.length} rows still have errors: fix or exclude them`, 409)
       const template = s.templateId ? await deps.templates.get(memberId, s.templateId) : undefined
       const portal = await deps.portals.get(memberId)
-      const items: NewJobItem[] = rows.map((row, k) => itemFor(row, normalized[k]!, s, template, { inviter: user.name, portal: portal?.domain ?? '' }))
+      const items: NewJobItem[] = rows.map((row, k) => jobItemFor(row, normalized[k]!, s.kind, template, { inviter: user.name, portal: portal?.domain ?? '' }))
       // The checked rows are not needed past this point; at 100,000 rows they are tens of MB the job's
       // creation should not have to share the heap with.
       rows.length = 0
@@ -340,45 +339,4 @@ function overridesOf(detected: Record<string, unknown>): ImportOverrides {
   if (detected.delimiter === ',' || detected.delimiter === ';' || detected.delimiter === '\t') o.delimiter = detected.delimiter
   if (typeof detected.sheet === 'string') o.sheet = detected.sheet
   return o
-}
-
-/** The template's text in the row's language (or the template's default), with the row's values. */
-function renderedText(row: DryRunRow, n: NormalizedRow, template: InviteTemplate, ctx: { inviter: string; portal: string }): string | null {
-  const text = template.texts[row.lang] || template.texts[template.defaultLang]
-  if (!text) return null
-  return renderTemplate(text, {
-    name: n.name, lastName: n.lastName, position: n.position, department: row.department?.path.split(' / ').at(-1) ?? null,
-    groups: row.groups.map((g) => g.name).join(', '), inviter: ctx.inviter, portal: ctx.portal,
-  })
-}
-
-function itemFor(row: DryRunRow, n: NormalizedRow, s: DryRunSettings, template: InviteTemplate | undefined, ctx: { inviter: string; portal: string }): NewJobItem {
-  const ledger: JobItemPayload['ledger'] = { name: n.name, lastName: n.lastName, kind: s.kind, departmentId: row.department?.id ?? null, groupIds: row.groups.map((g) => g.id) }
-  // Skipped rows keep the person's name too, so the results file says who each row was.
-  if (row.status === 'excluded') return { email: row.email, phone: row.phone, payload: { ledger }, state: 'skipped', errorCode: 'excluded', errorMessage: 'Excluded in the dry run' }
-  if (row.existing && row.groupAction) {
-    // Someone already in the portal, brought into the guest group (the dry run chose the method).
-    const messageText = template ? renderedText(row, n, template, ctx) : null
-    const payload: JobItemPayload = {
-      email: row.email, phone: row.phone, fields: {}, messageText, ledger,
-      groupInvite: { groupId: row.groupAction.groupId, userId: row.existing.userId, method: row.groupAction.method },
-    }
-    return { email: row.email, phone: row.phone, payload: payload as unknown as Record<string, unknown> }
-  }
-  if (row.existing) return { email: row.email, phone: row.phone, payload: { ledger }, state: 'skipped', errorCode: 'already_exists', errorMessage: `Already in the portal (user ${row.existing.userId}, ${row.existing.state})` }
-  const fields: Record<string, unknown> = {}
-  if (n.name) fields.NAME = n.name
-  if (n.lastName) fields.LAST_NAME = n.lastName
-  if (n.secondName) fields.SECOND_NAME = n.secondName
-  if (n.position) fields.WORK_POSITION = n.position
-  for (const [code, value] of Object.entries(n.userFields)) fields[code] = value
-  if (s.kind === 'extranet') {
-    fields.EXTRANET = 'Y'
-    fields.SONET_GROUP_ID = row.groups.map((g) => g.id)
-  } else {
-    fields.UF_DEPARTMENT = row.department ? [row.department.id] : []
-  }
-  const messageText = template ? renderedText(row, n, template, ctx) : null
-  const payload: JobItemPayload = { email: row.email, phone: row.phone, fields, messageText, ledger }
-  return { email: row.email, phone: row.phone, payload: payload as unknown as Record<string, unknown> }
 }

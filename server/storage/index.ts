@@ -12,6 +12,8 @@ import { createLedgerStore, type LedgerStore } from './ledger-store.js'
 import { createOnboardingKitStore, type OnboardingKitStore } from './onboarding-kit-store.js'
 import { createPortalLeases, type PortalLeases } from './portal-lease.js'
 import { createPortalStore, type PortalStore, type SecretBox } from './portal-store.js'
+import { createRobotRunStore, type RobotRunStore } from './robot-run-store.js'
+import { createRobotSettingsStore, type RobotSettingsStore } from './robot-settings-store.js'
 import { createSessionStore, type SessionStore } from './session-store.js'
 import { createTemplateStore, type TemplateStore } from './template-store.js'
 
@@ -30,6 +32,8 @@ export interface Stores {
   guests: GuestStore
   collabs: CollabStore
   reviews: AccessReviewStore
+  robotRuns: RobotRunStore
+  robotSettings: RobotSettingsStore
 }
 
 export function createStores(db: AppDatabase, box: SecretBox, clock?: () => number): Stores {
@@ -48,6 +52,8 @@ export function createStores(db: AppDatabase, box: SecretBox, clock?: () => numb
     guests: createGuestStore(db, clock),
     collabs: createCollabStore(db, clock),
     reviews: createAccessReviewStore(db),
+    robotRuns: createRobotRunStore(db, box),
+    robotSettings: createRobotSettingsStore(db),
   }
 }
 

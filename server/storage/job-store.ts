@@ -58,6 +58,8 @@ export interface JobItem {
 }
 
 export interface NewJob {
+  /** A caller that must know the id before the job exists (robots claim their runs under it first); a UUID. */
+  id?: string
   memberId: string
   kind: 'bulk_invite'
   source: JobSource
@@ -208,7 +210,7 @@ export function createJobStore(app: AppDatabase, clock: () => number = Date.now)
         if (!INITIAL_STATES.has(state)) throw new RangeError(`job item ${i + 1}: a new item cannot start as '${state}'`)
       }
       const now = clock()
-      const id = randomUUID()
+      const id = job.id ?? randomUUID()
       return db.transaction().execute(async (trx) => {
         const jobRow = await trx
           .insertInto('invite_jobs')

@@ -25,6 +25,8 @@ export interface Invitation {
   /** existingUser: someone already in the portal, brought into the groups (no new account to accept). */
   target: { kind: 'intranet' | 'extranet'; departmentId: number | null; groupIds: number[]; existingUser?: boolean }
   state: InvitationState
+  /** Where it came from beyond `source`: the automation rule's document and workflow. Absent for most. */
+  origin?: InvitationOrigin
   sentAt: number | null
   acceptedAt: number | null
   remindersSent: number
@@ -32,6 +34,18 @@ export interface Invitation {
   expiresAt: number | null
   createdAt: number
   updatedAt: number
+}
+
+export interface InvitationOrigin {
+  kind: 'robot'
+  robotCode: string
+  runId: string
+  workflowId: string
+  /** e.g. DEAL_123 */
+  document: string
+  documentType: string[]
+  /** invite_guest's ACCESS_END_DATE (epoch ms), applied to the guest's stay. */
+  accessEndsAt?: number
 }
 
 export interface InvitationEvent {
@@ -185,6 +199,7 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
     jobSeq: row.job_seq,
     target: { kind: row.target_kind, departmentId: row.target_department_id, groupIds: parseIntArray(row.target_group_ids), ...(Number(row.existing_user) === 1 ? { existingUser: true } : {}) },
     state: row.state,
+    ...(row.origin ? { origin: parseJsonObject<InvitationOrigin, InvitationOrigin>(row.origin, {} as InvitationOrigin) } : {}),
     sentAt: row.sent_at,
     acceptedAt: row.accepted_at,
     remindersSent: row.reminders_sent,
@@ -274,6 +289,7 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
             target_department_id: inv.target.departmentId,
             target_group_ids: toJsonText(inv.target.groupIds),
             existing_user: inv.target.existingUser ? 1 : 0,
+            origin: inv.origin ? toJsonText(inv.origin) : null,
             state: inv.state,
             sent_at: inv.sentAt,
             accepted_at: inv.acceptedAt,

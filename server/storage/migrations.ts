@@ -14,6 +14,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0004_extranet': extranet(),
     '0005_invitation_existing_user': invitationExistingUser(dialect),
     '0006_collabs': collabs(),
+    '0007_robots': robots(dialect),
   }
   return { getMigrations: async () => migrations }
 }
@@ -588,6 +589,76 @@ function collabs(): Migration {
         .execute()
       await index(db, 'access_review_items_review_id', 'access_review_items', ['review_id'])
       await index(db, 'access_review_items_member_id_sponsor_id', 'access_review_items', ['member_id', 'sponsor_id'])
+    },
+  }
+}
+
+// Automation-rule robots: each call is a run (idempotent per workflow and event token) with its outcome
+// and the reply owed to the workflow; per-portal robot policy; and where a ledger entry came from.
+function robots(dialect: Dialect): Migration {
+  const index = (db: Kysely<any>, name: string, table: string, columns: string[]) =>
+    db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute()
+  return {
+    async up(db) {
+      if (dialect === 'postgres') {
+        await sql`ALTER TABLE invitations ADD COLUMN IF NOT EXISTS origin text`.execute(db)
+      } else {
+        const cols = await sql<{ name: string }>`PRAGMA table_info(invitations)`.execute(db)
+        if (!cols.rows.some((c) => c.name === 'origin')) await sql`ALTER TABLE invitations ADD COLUMN origin text`.execute(db)
+      }
+      await db.schema
+        .createTable('robot_runs')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('robot_code', 'text', (c) => c.notNull())
+        .addColumn('workflow_id', 'text', (c) => c.notNull())
+        .addColumn('event_token_hash', 'text', (c) => c.notNull())
+        .addColumn('event_token', 'text', (c) => c.notNull())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('document_id', 'text', (c) => c.notNull())
+        .addColumn('document_type', 'text', (c) => c.notNull())
+        .addColumn('properties', 'text', (c) => c.notNull())
+        .addColumn('use_subscription', 'integer', (c) => c.notNull().check(sql`use_subscription in (0, 1)`))
+        .addColumn('auth_user_id', 'bigint')
+        .addColumn('email', 'text')
+        .addColumn('user_id', 'bigint')
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('received', 'dispatching', 'queued', 'waiting', 'done')`))
+        .addColumn('outcome', 'text')
+        .addColumn('error_text', 'text')
+        .addColumn('return_values', 'text')
+        .addColumn('job_id', 'text')
+        .addColumn('job_seq', 'integer')
+        .addColumn('admitted_at', 'bigint')
+        .addColumn('wait_until', 'bigint')
+        .addColumn('portal_timeout_at', 'bigint')
+        .addColumn('reply_state', 'text', (c) => c.notNull().check(sql`reply_state in ('none', 'pending', 'sending', 'sent', 'failed', 'expired')`))
+        .addColumn('reply_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('reply_next_at', 'bigint')
+        .addColumn('reply_claimed_at', 'bigint')
+        .addColumn('reply_error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('decided_at', 'bigint')
+        .addColumn('replied_at', 'bigint')
+        .execute()
+      // A repeated delivery of the same call finds its run instead of making a second one.
+      await db.schema.createIndex('robot_runs_delivery').ifNotExists().unique().on('robot_runs').columns(['member_id', 'workflow_id', 'event_token_hash']).execute()
+      await index(db, 'robot_runs_member_id_created_at', 'robot_runs', ['member_id', 'created_at'])
+      await index(db, 'robot_runs_state_member_id', 'robot_runs', ['state', 'member_id'])
+      await index(db, 'robot_runs_reply_state_next_at', 'robot_runs', ['reply_state', 'reply_next_at'])
+      await index(db, 'robot_runs_member_id_admitted_at', 'robot_runs', ['member_id', 'admitted_at'])
+      await index(db, 'robot_runs_job_id_job_seq', 'robot_runs', ['job_id', 'job_seq'])
+      await db.schema
+        .createTable('robot_settings')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.primaryKey())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('dispatch_owner', 'text')
+        .addColumn('dispatch_until', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_by', 'bigint')
+        .execute()
     },
   }
 }

@@ -174,6 +174,8 @@ export interface InvitationsTable {
   next_reminder_at: EpochMs | null
   /** 1: someone already in the portal, brought into a group (acceptance = joining it). */
   existing_user: Generated<number>
+  /** JSON: where the invitation came from beyond its source (a robot's document and workflow); null for most. */
+  origin: ColumnType<string | null, string | null | undefined, string | null>
   expires_at: EpochMs | null
   /** Lower-cased "name lastName\nemail", matched with LIKE so search is case-insensitive for Cyrillic on both backends. */
   search_text: string
@@ -420,6 +422,60 @@ export interface AccessReviewItemsTable {
   outcome_error: string | null
 }
 
+export interface RobotRunsTable {
+  /** UUID. */
+  id: string
+  member_id: string
+  robot_code: string
+  workflow_id: string
+  /** HMAC of the event token: the idempotency key with workflow_id (the token itself is a credential). */
+  event_token_hash: string
+  /** The event token, encrypted (bizproc.event.send needs it back). */
+  event_token: string
+  /** document_id[2], e.g. DEAL_123. */
+  document: string
+  /** JSON string[]: document_id and document_type as received. */
+  document_id: JsonText
+  document_type: JsonText
+  /** JSON: properties as received. */
+  properties: JsonText
+  use_subscription: number
+  auth_user_id: number | null
+  /** Lower-cased e-mail the run is about (invite and wait robots). */
+  email: string | null
+  user_id: number | null
+  state: 'received' | 'dispatching' | 'queued' | 'waiting' | 'done'
+  outcome: string | null
+  error_text: string | null
+  /** JSON: RETURN_VALUES. */
+  return_values: string | null
+  job_id: string | null
+  job_seq: number | null
+  /** When the run took a place under the daily cap (a job item). */
+  admitted_at: EpochMs | null
+  wait_until: EpochMs | null
+  /** ts + timeout_duration: the portal stops waiting for a reply then. */
+  portal_timeout_at: EpochMs | null
+  reply_state: 'none' | 'pending' | 'sending' | 'sent' | 'failed' | 'expired'
+  reply_attempts: ColumnType<number, number | undefined, number>
+  reply_next_at: EpochMs | null
+  reply_claimed_at: EpochMs | null
+  reply_error: string | null
+  created_at: EpochMs
+  updated_at: EpochMs
+  decided_at: EpochMs | null
+  replied_at: EpochMs | null
+}
+
+export interface RobotSettingsTable {
+  member_id: string
+  settings: JsonText
+  dispatch_owner: string | null
+  dispatch_until: EpochMs | null
+  updated_at: EpochMs
+  updated_by: number | null
+}
+
 export interface Schema {
   portals: PortalsTable
   app_sessions: AppSessionsTable
@@ -446,4 +502,6 @@ export interface Schema {
   collab_settings: CollabSettingsTable
   access_reviews: AccessReviewsTable
   access_review_items: AccessReviewItemsTable
+  robot_runs: RobotRunsTable
+  robot_settings: RobotSettingsTable
 }

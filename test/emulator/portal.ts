@@ -346,7 +346,8 @@ export class Portal implements PortalHandle {
   eventBindings: EventBinding[] = []
   placementBindings: PlacementBinding[] = []
   robotRecords: RobotRecord[] = []
-  readonly robotTokens = new Map<string, { clientId: string; robotCode: string; state: 'pending' | 'used' }>()
+  /** expiresAt: the workflow stops waiting timeout_duration seconds after the call (null: it waits on). */
+  readonly robotTokens = new Map<string, { clientId: string; robotCode: string; state: 'pending' | 'used'; expiresAt: number | null }>()
   readonly frameSessions = new Map<string, FrameSession>()
   readonly notificationRecords: NotificationRecord[] = []
   readonly bizprocEventRecords: BizprocEventRecord[] = []
@@ -1129,7 +1130,10 @@ export class Portal implements PortalHandle {
     const userId = robot.authUserId ?? opts.userId ?? install.installedBy
     const pair = this.tokens.issue(this.memberId, app.clientId, userId)
     const useSubscription = robot.useSubscription === 'N' ? 'N' : 'Y'
-    if (useSubscription === 'Y') this.robotTokens.set(eventToken, { clientId: app.clientId, robotCode: code, state: 'pending' })
+    const timeoutSec = opts.timeoutDuration ?? 0
+    if (useSubscription === 'Y') {
+      this.robotTokens.set(eventToken, { clientId: app.clientId, robotCode: code, state: 'pending', expiresAt: timeoutSec > 0 ? this.clock.now() + timeoutSec * 1000 : null })
+    }
     const payload = {
       workflow_id: workflowId,
       code,
@@ -1138,7 +1142,7 @@ export class Portal implements PortalHandle {
       event_token: eventToken,
       properties,
       use_subscription: useSubscription,
-      timeout_duration: String(opts.timeoutDuration ?? 0),
+      timeout_duration: String(timeoutSec),
       ts: String(unixSec(this.clock.now())),
       // No refresh_token: the robot call is sent with sendRefreshToken => false (rest-facts §7.2).
       auth: {

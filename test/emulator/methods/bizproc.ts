@@ -151,6 +151,8 @@ function eventSend(ctx: MethodContext): { result: true } {
   const token = str(param(ctx.params, 'EVENT_TOKEN'))
   const pending = ctx.portal.robotTokens.get(token)
   if (!token || !pending || pending.state !== 'pending' || pending.clientId !== ctx.app.clientId) throw new RestError(403, 'ACCESS_DENIED', 'Access denied!')
+  // "If the token is invalid or expired": the workflow gave up waiting when its timeout passed.
+  if (pending.expiresAt !== null && ctx.clock.now() > pending.expiresAt) throw new RestError(403, 'ACCESS_DENIED', 'Access denied!')
   pending.state = 'used'
   ctx.portal.bizprocEventRecords.push({
     eventToken: token,
@@ -167,6 +169,7 @@ function activityLog(ctx: MethodContext): { result: true } {
   const token = str(param(ctx.params, 'EVENT_TOKEN'))
   const pending = ctx.portal.robotTokens.get(token)
   if (!token || !pending || pending.state !== 'pending' || pending.clientId !== ctx.app.clientId) throw new RestError(403, 'ACCESS_DENIED', 'Access denied!')
+  if (pending.expiresAt !== null && ctx.clock.now() > pending.expiresAt) throw new RestError(403, 'ACCESS_DENIED', 'Access denied!')
   ctx.portal.bizprocLog.push({ eventToken: token, message: str(param(ctx.params, 'LOG_MESSAGE')), at: ctx.clock.now() })
   return { result: true }
 }
