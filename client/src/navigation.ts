@@ -12,9 +12,6 @@ export const SECTIONS = ['dashboard', 'invites', 'templates', 'extranet', 'colla
 
 export type SectionId = (typeof SECTIONS)[number]
 
-/** Sections that are empty states for now (they share one placeholder layout). */
-export type FeatureSectionId = Exclude<SectionId, 'dashboard' | 'settings' | 'invites' | 'templates' | 'extranet' | 'collabs'>
-
 export const SECTION_ICONS: Record<SectionId, IconComponent> = {
   dashboard: HomeIcon,
   invites: AddPersonIcon,

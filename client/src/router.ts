@@ -47,7 +47,7 @@ export const routes: RouteRecordRaw[] = [
     props: route => ({ reviewId: String(route.params.reviewId) }),
     meta: { section: 'collabs' },
   },
-  { path: '/automation', name: 'automation', component: () => import('./views/AutomationView.vue'), meta: { section: 'automation' } },
+  { path: '/automation', name: 'automation', component: workView(() => import('./views/AutomationView.vue')), meta: { section: 'automation' } },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { section: 'settings' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]

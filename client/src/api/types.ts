@@ -887,3 +887,122 @@ export interface CollabSettings {
 export interface CollabSettingsResponse {
   settings: CollabSettings
 }
+
+// ---------------------------------------------------------------------------------------------
+// Automation robots (admins): GET /api/robots, /api/robots/runs, /api/robots/runs/:id, GET/PUT /api/robots/settings
+// ---------------------------------------------------------------------------------------------
+
+export type RobotCode = 'invite_employee' | 'invite_guest' | 'add_to_group' | 'wait_acceptance'
+export const ROBOT_CODES: readonly RobotCode[] = ['invite_employee', 'invite_guest', 'add_to_group', 'wait_acceptance']
+
+export interface RobotPropertyInfo {
+  /** e.g. 'EMAIL'. */
+  key: string
+  name: { ru: string; en: string }
+  /** The bizproc property type: 'string' | 'int' | 'date' | 'datetime' | 'user' | 'select' | 'text' … */
+  type: string
+  required: boolean
+}
+
+export interface RobotInfo {
+  code: RobotCode
+  name: { ru: string; en: string }
+  description: { ru: string; en: string }
+  /** In the portal's last registration (bizproc.robot.add/update succeeded). */
+  registered: boolean
+  /** The policy switch (Settings). A disabled robot still answers the workflow: STATUS=failed with the reason. */
+  enabled: boolean
+  properties: RobotPropertyInfo[]
+  returnProperties: RobotPropertyInfo[]
+  /**
+   * Runs received in the last 24 hours. succeeded = invited | already_exists | added | already_member | accepted;
+   * waiting = not decided yet (received | queued | waiting); notAccepted = wait_acceptance timeouts.
+   */
+  last24h: { total: number; succeeded: number; failed: number; waiting: number; notAccepted: number }
+}
+
+/** GET /api/robots */
+export interface RobotsResponse {
+  robots: RobotInfo[]
+  /** The portal's last registration (as in GET /api/settings), null before the first. */
+  registration: AppliedRegistration | null
+  /** Invitations by robots (invite_employee, invite_guest, add_to_group) in the rolling last 24 h vs the cap. */
+  cap: { limit: number; usedLast24h: number }
+}
+
+export type RobotRunState = 'received' | 'queued' | 'waiting' | 'done'
+export type RobotRunOutcome = 'invited' | 'already_exists' | 'added' | 'already_member' | 'accepted' | 'not_accepted' | 'failed'
+export const ROBOT_RUN_OUTCOMES: readonly RobotRunOutcome[] = ['invited', 'already_exists', 'added', 'already_member', 'accepted', 'not_accepted', 'failed']
+/** The runs filter also takes 'pending' (not decided yet). */
+export type RobotRunFilterOutcome = RobotRunOutcome | 'pending'
+/** none: the robot was called without use_subscription (nothing to send back). */
+export type RobotReplyState = 'none' | 'pending' | 'sending' | 'sent' | 'failed' | 'expired'
+
+export interface RobotRun {
+  /** UUID. */
+  id: string
+  robotCode: RobotCode
+  /** document_id[2], e.g. 'DEAL_123'. */
+  document: string
+  /** e.g. ['crm', 'CCrmDocumentDeal', 'DEAL']. */
+  documentType: string[]
+  workflowId: string
+  /** As the automation rule passed them. */
+  properties: Record<string, unknown>
+  email: string | null
+  state: RobotRunState
+  /** null until decided. */
+  outcome: RobotRunOutcome | null
+  userId: number | null
+  /** A readable reason for failed (also what ERROR_TEXT carried). */
+  errorText: string | null
+  /** What bizproc.event.send carries. */
+  returnValues: Record<string, string | number> | null
+  reply: RobotReplyState
+  replyError: string | null
+  replyAttempts: number
+  /** The job that carried the invitation. */
+  jobId: string | null
+  /** wait_acceptance: when it times out (epoch ms). */
+  waitUntil: number | null
+  /** Epoch milliseconds. */
+  createdAt: number
+  decidedAt: number | null
+  repliedAt: number | null
+}
+
+export interface RobotRunFilters {
+  robot: RobotCode | ''
+  outcome: RobotRunFilterOutcome | ''
+  q: string
+}
+
+/** GET /api/robots/runs?robot=&outcome=&q=&offset=&limit= (newest first; q matches e-mail, document or workflow id) */
+export interface RobotRunsResponse {
+  rows: RobotRun[]
+  total: number
+}
+
+/** GET /api/robots/runs/:runId (404 robot_run_not_found) */
+export interface RobotRunResponse {
+  run: RobotRun
+}
+
+export type RobotScopeMode = 'all' | 'only'
+
+export interface RobotSettings {
+  enabled: Record<RobotCode, boolean>
+  /** Invitations by robots per rolling 24 hours for the portal, 0..10000 (0 = robots invite nobody). */
+  dailyCap: number
+  /** Templates robots may name in TEMPLATE: all, or only these ids. */
+  templates: { mode: RobotScopeMode; ids: string[] }
+  /** Departments employees may be invited into (a listed department includes its sub-departments). */
+  departments: { mode: RobotScopeMode; ids: number[] }
+  /** Groups and collabs guests may be invited or users added into. */
+  groups: { mode: RobotScopeMode; ids: number[] }
+}
+
+/** GET/PUT /api/robots/settings (PUT: 400 bad_request with details on bad input) */
+export interface RobotSettingsResponse {
+  settings: RobotSettings
+}

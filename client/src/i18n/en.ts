@@ -139,12 +139,10 @@ const en = {
   },
   automation: {
     title: 'Automation',
-    subtitle: 'Invite people from CRM and business processes.',
-    emptyTitle: 'Automation robots are on their way',
-    emptyDescription: 'Invite Desk robots will send invitations from automation rules, for example when a deal reaches a stage.',
-    feature1: 'Robot: invite a contact to the extranet',
-    feature2: 'Robot: add a guest to a collab',
-    feature3: 'Every robot run recorded in the audit log',
+    subtitle: 'Invite people from automation rules of CRM and business processes, and follow every robot run.',
+    loadingSection: 'Loading the Automation section…',
+    adminsOnlyTitle: 'Automation is managed by portal administrators',
+    adminsOnlyDescription: 'Invite Desk robots invite people from automation rules, for example when a deal reaches a stage. Their runs, the daily cap and the robot policy are visible to portal administrators only.',
   },
   settings: {
     title: 'Settings',
@@ -159,6 +157,11 @@ const en = {
       summary: '{available} of {total} available',
       empty: 'No capability data yet.',
       caption: 'REST methods and whether they are available',
+    },
+    robotPolicy: {
+      title: 'Automation robots',
+      description: 'What Invite Desk robots may do from automation rules: which robots are on, how many invitations they send per day, with which templates and into which departments and groups.',
+      loadFailed: 'Could not load the robot policy form',
     },
     collabActions: {
       title: 'Collab guest actions',
