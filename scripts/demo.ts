@@ -81,6 +81,17 @@ A sample file for the Invites wizard: ${path.join(root, 'data', 'demo-invites.cs
 
 Ctrl+C stops both.`)
 
+// Once the app is installed (its robots registered), a CRM pipeline moves a few deals: the Automation page
+// then has runs to show (invited, already in the portal, refused, waiting for acceptance).
+void (async () => {
+  while (!portal.robots().some((r) => r.code === 'invite_employee')) await new Promise((r) => setTimeout(r, 500))
+  const deal = (n: number) => ({ documentId: ['crm', 'CCrmDocumentDeal', `DEAL_${n}`] as [string, string, string] })
+  await portal.callRobot('invite_employee', { ...deal(101), properties: { EMAIL: 'new.hire@example.com', NAME: 'Ирина', LAST_NAME: 'Волкова', DEPARTMENT: 'Продажи' } })
+  await portal.callRobot('invite_employee', { ...deal(102), properties: { EMAIL: 'manager@example.com', DEPARTMENT: 'Продажи' } })
+  await portal.callRobot('invite_guest', { ...deal(103), properties: { EMAIL: 'client@partner.example', NAME: 'Клиент', GROUP_ID: 'Партнёры' } })
+  await portal.callRobot('wait_acceptance', { ...deal(101), properties: { EMAIL: 'new.hire@example.com', WAIT_DAYS: '7' } })
+})().catch((e: unknown) => console.error('demo robots:', e))
+
 const stop = async () => {
   server.close()
   await app.close()

@@ -217,7 +217,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
         dashboard: collabDashboard, sync: collabSync, kickSync: (m) => collabScheduler.kick(m), actions: collabActionRunner, reviews: accessReviews, reviewStore: stores.reviews,
         collabs: stores.collabs, settings: collabSettings, invites, portals: stores.portals, names, clock,
       }),
-      robotsApi({ runs: stores.robotRuns, settings: robotSettings, portals: stores.portals, clock }),
+      robotsApi({ runs: stores.robotRuns, settings: robotSettings, portals: stores.portals, audit: stores.audit, clock }),
     ],
   })
   const stop = async (): Promise<void> => {

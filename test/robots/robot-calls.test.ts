@@ -167,6 +167,8 @@ for (const backend of BACKENDS) {
       expect((await admin.put('/api/robots/settings', {
         ...settings, dailyCap: 2, enabled: { ...settings.enabled, invite_employee: false }, groups: { mode: 'only', ids: [allowed.ID] }, templates: { mode: 'only', ids: [] },
       })).status).toBe(200)
+      const audited = await stack.a.app.stores.audit.list(stack.portal.memberId, { limit: 20 })
+      expect(audited.find((a) => a.action === 'robots.policy_saved')).toMatchObject({ actorUserId: 1, details: { settings: { dailyCap: 2 } } })
 
       const off = await call(stack, 'invite_employee', { EMAIL: 'off@example.com', DEPARTMENT: '1' })
       expect((await replyOf(stack, off.token)).ERROR_TEXT).toMatch(/switched off/)
@@ -212,6 +214,50 @@ for (const backend of BACKENDS) {
       expect(no).toMatchObject({ ACCEPTED: 'N', ACCEPTED_DATE: '', ERROR_TEXT: 'The invitation was not accepted within 2 days.' })
       const slowUser = stack.portal.users().find((u) => u.EMAIL === 'slow@example.com')!
       expect(no.USER_ID).toBe(String(slowUser.ID))
+    })
+
+    it('a dispatcher that died after claiming runs leaves nothing lost: the runs are taken back and answered once', async () => {
+      const clock = createClock({ speed: 1 })
+      const { stack } = await setUp({ clock })
+      await stack.a.app.robots.worker.stop()
+      const a = await call(stack, 'invite_employee', { EMAIL: 'crash1@example.com', DEPARTMENT: '1' })
+      const b = await call(stack, 'invite_employee', { EMAIL: 'crash2@example.com', DEPARTMENT: '1' })
+      // What a dispatcher does first, then dies: the runs are claimed under a job that never gets created.
+      const claimed = await stack.a.app.stores.robotRuns.claimReceived(stack.portal.memberId, '00000000-0000-4000-8000-000000000001', clock.now(), 10)
+      expect(claimed).toHaveLength(2)
+      stack.a.app.robots.worker.start()
+      await stack.a.app.robots.worker.drain()
+      expect(stack.portal.bizprocEvents().filter((e) => e.eventToken === a.token || e.eventToken === b.token)).toHaveLength(0)
+      clock.advance(3 * 60_000)
+      expect((await replyOf(stack, a.token)).STATUS).toBe('invited')
+      expect((await replyOf(stack, b.token)).STATUS).toBe('invited')
+      expect(stack.portal.users().filter((u) => /^crash\d@/.test(String(u.EMAIL)))).toHaveLength(2)
+      expect(stack.portal.callCount('user.add')).toBe(2)
+    })
+
+    it('retries a reply while the portal is busy, and sends a reply whose answer was lost only once', async () => {
+      const { stack, admin } = await setUp()
+      const runOf = async (token: string) => {
+        const rows = (await admin.get('/api/robots/runs?limit=200')).body.rows as Array<{ id: string; reply: string; replyAttempts: number }>
+        const events = stack.portal.bizprocEvents()
+        return rows.find((r) => r.reply !== 'pending' && events.some((e) => e.eventToken === token)) ? rows : undefined
+      }
+      stack.portal.injectFault({ method: 'bizproc.event.send', kind: 'network_drop', afterRun: true, times: 1 })
+      const lost = await call(stack, 'invite_employee', { NAME: 'No Mail', DEPARTMENT: '1' })
+      await replyOf(stack, lost.token)
+      const settled = await until(async () => {
+        const rows = (await admin.get('/api/robots/runs')).body.rows as Array<{ reply: string; replyAttempts: number }>
+        return rows[0]?.reply === 'sent' ? rows[0] : undefined
+      }, 'the lost reply confirmed', 15_000)
+      expect(settled.replyAttempts).toBe(2)
+      expect(stack.portal.bizprocEvents().filter((e) => e.eventToken === lost.token)).toHaveLength(1)
+
+      stack.portal.injectFault({ method: 'bizproc.event.send', kind: 'QUERY_LIMIT_EXCEEDED', times: 1 })
+      const busy = await call(stack, 'invite_employee', { NAME: 'No Mail Either', DEPARTMENT: '1' })
+      expect((await replyOf(stack, busy.token)).STATUS).toBe('failed')
+      await until(() => runOf(busy.token), 'the busy reply sent')
+      const rows = (await admin.get('/api/robots/runs')).body.rows as Array<{ reply: string; replyAttempts: number }>
+      expect(rows[0]).toMatchObject({ reply: 'sent', replyAttempts: 2 })
     })
 
     it('replies before the workflow itself stops waiting (timeout_duration), and says so', async () => {

@@ -4,6 +4,7 @@ import { MANIFEST, ROBOT_CODES } from '../../../install/manifest.js'
 import { robotSettingsSchema, type RobotSettingsService } from '../../robots/robot-settings.js'
 import type { Clock } from '../../shared/clock.js'
 import { NotFoundError } from '../../shared/errors.js'
+import type { AuditLog } from '../../storage/audit-log.js'
 import type { PortalStore } from '../../storage/portal-store.js'
 import type { RobotRun, RobotRunStore } from '../../storage/robot-run-store.js'
 import { parseInput } from './parse-input.js'
@@ -39,7 +40,7 @@ function runView(r: RobotRun) {
 }
 
 /** The Automation page and the robot policy in Settings: portal administrators only. */
-export function robotsApi(deps: { runs: RobotRunStore; settings: RobotSettingsService; portals: PortalStore; clock: Clock }): Router {
+export function robotsApi(deps: { runs: RobotRunStore; settings: RobotSettingsService; portals: PortalStore; audit: AuditLog; clock: Clock }): Router {
   const r = Router()
 
   r.get('/robots', async (_req, res) => {
@@ -84,7 +85,11 @@ export function robotsApi(deps: { runs: RobotRunStore; settings: RobotSettingsSe
   r.put('/robots/settings', async (req, res) => {
     const s = requireAdmin(res)
     const settings = parseInput(robotSettingsSchema, req.body)
-    res.json({ settings: await deps.settings.save(s.memberId, settings, s.userId) })
+    const saved = await deps.settings.save(s.memberId, settings, s.userId)
+    await deps.audit.record({
+      memberId: s.memberId, at: deps.clock.now(), actorUserId: s.userId, actorKind: 'user', action: 'robots.policy_saved', subject: null, details: { settings: saved }, result: 'ok',
+    })
+    res.json({ settings: saved })
   })
 
   return r
