@@ -97,8 +97,8 @@ export interface RobotRunStore {
   /** Portals with runs in 'received', or in 'dispatching' since before staleBefore (a dispatcher died). */
   membersToDispatch(staleBefore: number, limit: number): Promise<string[]>
   /**
-   * received → dispatching under jobId, oldest first, at most `limit`; runs left 'dispatching' since before
-   * staleBefore are taken back first (their job was never created, see `orphans`). Returns the claimed runs.
+   * received → dispatching under jobId (a fresh id per call), oldest first, at most `limit`. Returns the
+   * claimed runs. Runs a dead dispatcher left 'dispatching' are found by `staleDispatching`.
    */
   claimReceived(memberId: string, jobId: string, now: number, limit: number): Promise<RobotRun[]>
   /** Runs left in 'dispatching' since before staleBefore, by job id: the dispatcher finds out whether their job exists. */
@@ -378,6 +378,8 @@ export function createRobotRunStore(app: AppDatabase, box: SecretBox): RobotRunS
           error_text: d.errorText ? d.errorText.slice(0, MAX_TEXT) : null,
           return_values: toJsonText(d.returnValues),
           reply_next_at: eb.case().when('reply_state', '=', 'pending').then(now).else(null).end(),
+          // A run decided without a send keeps no job id (the claim stamped one on it, maybe never created).
+          job_id: sql<string | null>`case when job_seq is null then null else job_id end`,
           decided_at: now,
           updated_at: now,
         }))

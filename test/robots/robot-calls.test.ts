@@ -119,13 +119,18 @@ for (const backend of BACKENDS) {
       const userAdds = stack.portal.callCount('user.add')
       const missing = await call(stack, 'invite_employee', { NAME: 'No Mail', DEPARTMENT: '1' })
       const existing = await call(stack, 'invite_employee', { EMAIL: 'ADMIN@example.com', DEPARTMENT: '1' })
+      const sent = await call(stack, 'invite_employee', { EMAIL: 'sent.alongside@example.com', DEPARTMENT: '1' })
+      expect((await replyOf(stack, sent.token)).STATUS).toBe('invited')
       expect(await replyOf(stack, missing.token)).toEqual({ USER_ID: '', STATUS: 'failed', ERROR_TEXT: expect.stringMatching(/No e-mail address was given \(EMAIL is empty\)/) })
       expect(await replyOf(stack, existing.token)).toEqual({ USER_ID: '1', STATUS: 'already_exists', ERROR_TEXT: '' })
       const bad = await call(stack, 'invite_employee', { EMAIL: 'not-an-address', DEPARTMENT: '1' })
       expect((await replyOf(stack, bad.token)).ERROR_TEXT).toMatch(/"not-an-address" is not a valid e-mail address/)
       const noDept = await call(stack, 'invite_employee', { EMAIL: 'nodept@example.com', DEPARTMENT: 'Atlantis' })
       expect((await replyOf(stack, noDept.token)).ERROR_TEXT).toMatch(/No department "Atlantis"/)
-      expect(stack.portal.callCount('user.add')).toBe(userAdds)
+      expect(stack.portal.callCount('user.add')).toBe(userAdds + 1)
+      // Only the run that was sent points at a job of the engine.
+      const runs = (await stack.a.app.stores.robotRuns.list(stack.portal.memberId, {}, { limit: 10, offset: 0 })).rows
+      expect(runs.filter((r) => r.jobId !== null).map((r) => r.email)).toEqual(['sent.alongside@example.com'])
     })
 
     it('invites a guest into an extranet group with an access end date; add_to_group adds once, then says already_member', async () => {

@@ -13,6 +13,8 @@ import { ledgerStoreBattery } from './ledger-store.battery.js'
 import { onboardingKitStoreBattery } from './onboarding-kit-store.battery.js'
 import { portalLeaseBattery } from './portal-lease.battery.js'
 import { portalStoreBattery } from './portal-store.battery.js'
+import { robotRunStoreBattery } from './robot-run-store.battery.js'
+import { robotSettingsStoreBattery } from './robot-settings-store.battery.js'
 import { sessionStoreBattery } from './session-store.battery.js'
 import { templateStoreBattery } from './template-store.battery.js'
 
@@ -34,5 +36,7 @@ for (const backend of BACKENDS) {
     guestStoreBattery(backend.open)
     collabStoreBattery(backend.open)
     accessReviewStoreBattery(backend.open)
+    robotRunStoreBattery(backend.open)
+    robotSettingsStoreBattery(backend.open)
   })
 }
