@@ -363,6 +363,8 @@ export function robotRunStoreBattery(open: OpenTestDatabase): void {
           replyNextAt: T0 + MIN,
           decidedAt: T0 + MIN,
           updatedAt: T0 + MIN,
+          // Decided without a job item: the job id its claim stamped is not kept.
+          jobId: null,
         })
         // Someone else decided it: a second decision changes nothing.
         expect(await store.decide('m1', run.id, ['dispatching'], failed(), T0 + 2 * MIN)).toBe(false)
@@ -440,6 +442,8 @@ export function robotRunStoreBattery(open: OpenTestDatabase): void {
         expect((await store.settledQueued(1)).map((s) => s.run.id)).toEqual([runs[0]!.id])
         // Decided runs leave the list.
         expect(await store.decide('m1', runs[0]!.id, ['queued'], invited(), T0 + 4 * MIN)).toBe(true)
+        // A run decided from its job item keeps the job it went out in.
+        expect((await store.get('m1', runs[0]!.id))!.jobId).toBe(jobId)
         expect((await store.settledQueued(10)).map((s) => s.run.id)).toEqual([runs[1]!.id, runs[3]!.id])
         // Item 3 settles later, with groupInvite false in its payload.
         await jobs.settle(jobId, [{ seq: 3, state: 'invited', userId: 503 }], T0 + 5 * MIN)
