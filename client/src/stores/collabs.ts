@@ -33,6 +33,7 @@ import type {
 } from '../api/types'
 import type { LoadStatus } from './dashboard'
 import { usePortalStore } from './portal'
+import { savedSettings } from './savedSettings'
 
 export function emptyCollabGuestFilters(): CollabGuestFilters {
   return { collabId: null, state: '', sponsorId: null, q: '' }
@@ -287,35 +288,15 @@ export const useCollabsStore = defineStore('collabs', () => {
 
   // --- Settings -----------------------------------------------------------------------------------
 
-  const settings = shallowRef<CollabSettings | null>(null)
-  const settingsStatus = ref<LoadStatus>('idle')
-  const settingsError = shallowRef<ApiError | null>(null)
-
-  async function loadSettings(): Promise<void> {
-    settingsStatus.value = 'loading'
-    settingsError.value = null
-    try {
-      settings.value = (await getCollabSettings()).settings
-      settingsStatus.value = 'ready'
-    } catch (cause) {
-      settingsError.value = fail(cause)
-      settingsStatus.value = 'error'
-    }
-  }
-
-  /** PUT the settings (admins); a new activeDays recounts the overview. Throws ApiError. */
-  async function saveSettings(next: CollabSettings): Promise<CollabSettings> {
-    let saved: CollabSettings
-    try {
-      saved = (await saveCollabSettings(next)).settings
-    } catch (cause) {
-      throw fail(cause)
-    }
-    const previous = settings.value
-    settings.value = saved
-    if (previous && previous.activeDays !== saved.activeDays) void setActiveDays(saved.activeDays)
-    return saved
-  }
+  const { settings, settingsStatus, settingsError, loadSettings, saveSettings } = savedSettings<CollabSettings>({
+    load: getCollabSettings,
+    save: saveCollabSettings,
+    fail,
+    // A new activeDays recounts the overview.
+    afterSave: (saved, previous) => {
+      if (previous && previous.activeDays !== saved.activeDays) void setActiveDays(saved.activeDays)
+    },
+  })
 
   return {
     activeDays, setActiveDays,

@@ -4,6 +4,7 @@ import { toApiError, type ApiError } from '../api/http'
 import { getRobotRun, getRobotSettings, getRobots, listRobotRuns, ROBOT_RUNS_PAGE_SIZE, saveRobotSettings, type RobotRunQuery } from '../api/robots'
 import type { AppliedRegistration, RobotCode, RobotInfo, RobotRun, RobotRunFilters, RobotSettings, RobotsResponse } from '../api/types'
 import type { LoadStatus } from './dashboard'
+import { savedSettings } from './savedSettings'
 import { usePortalStore } from './portal'
 import { useSettingsStore, type ReapplyOutcome } from './settings'
 
@@ -179,35 +180,15 @@ export const useRobotsStore = defineStore('robots', () => {
 
   // --- Policy (Settings) --------------------------------------------------------------------------
 
-  const settings = shallowRef<RobotSettings | null>(null)
-  const settingsStatus = ref<LoadStatus>('idle')
-  const settingsError = shallowRef<ApiError | null>(null)
-
-  async function loadSettings(): Promise<void> {
-    settingsStatus.value = 'loading'
-    settingsError.value = null
-    try {
-      settings.value = (await getRobotSettings()).settings
-      settingsStatus.value = 'ready'
-    } catch (cause) {
-      settingsError.value = fail(cause)
-      settingsStatus.value = 'error'
-    }
-  }
-
-  /** PUT the policy (admins); the robots (enabled flags, cap) are read again if shown. Throws ApiError. */
-  async function saveSettings(next: RobotSettings): Promise<RobotSettings> {
-    let saved: RobotSettings
-    try {
-      saved = (await saveRobotSettings(next)).settings
-    } catch (cause) {
-      throw fail(cause)
-    }
-    settings.value = saved
-    settingsStatus.value = 'ready'
-    if (robotsStatus.value !== 'idle') void loadRobots()
-    return saved
-  }
+  const { settings, settingsStatus, settingsError, loadSettings, saveSettings } = savedSettings<RobotSettings>({
+    load: getRobotSettings,
+    save: saveRobotSettings,
+    fail,
+    // The robots' enabled flags and the cap are shown from the robots list: read again if shown.
+    afterSave: () => {
+      if (robotsStatus.value !== 'idle') void loadRobots()
+    },
+  })
 
   return {
     robots, registration, cap, robotsStatus, robotsError, robotByCode, unregistered, disabled, capRatio, loadRobots,
