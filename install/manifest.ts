@@ -154,6 +154,26 @@ export const MANIFEST: Manifest = {
       title: { ru: 'Гости', en: 'Guests' },
       description: { ru: 'Приглашение и сопровождение гостей группы', en: 'Invite and look after the group\'s guests' },
     },
+    {
+      // A tab in CRM contact and company cards: invite this contact as a guest (e-mail and name from the card).
+      placement: 'CRM_CONTACT_DETAIL_TAB',
+      path: '/app',
+      title: { ru: 'Пригласить', en: 'Invite' },
+      description: { ru: 'Пригласить контакт гостем в группу', en: 'Invite the contact as a guest into a group' },
+    },
+    {
+      placement: 'CRM_COMPANY_DETAIL_TAB',
+      path: '/app',
+      title: { ru: 'Пригласить', en: 'Invite' },
+      description: { ru: 'Пригласить представителя компании гостем в группу', en: 'Invite someone from the company as a guest into a group' },
+    },
+    {
+      // The current user's profile menu (placements USER_PROFILE_MENU: options name the current user).
+      placement: 'USER_PROFILE_MENU',
+      path: '/app',
+      title: { ru: 'Пригласить коллегу', en: 'Invite a colleague' },
+      description: { ru: 'Пригласить коллегу в ваше подразделение', en: 'Invite a colleague into your department' },
+    },
   ],
   robots: ROBOTS,
 }

@@ -42,6 +42,11 @@ import { createCollabScheduler, type CollabScheduler } from './collabs/collab-sc
 import { createCollabSettings } from './collabs/collab-settings.js'
 import { createCollabSync, type CollabSync } from './collabs/collab-sync.js'
 import { robotsApi } from './http/api/robots-api.js'
+import { policyApi } from './http/api/policy-api.js'
+import { createEmbeddedInvites } from './policy/embedded-invites.js'
+import { createInviteRequests } from './policy/invite-requests.js'
+import { createInviterNotices } from './policy/inviter-notices.js'
+import { createPolicyService } from './policy/policy-service.js'
 import { createRobotDispatch } from './robots/robot-dispatch.js'
 import { createRobotIntake } from './robots/robot-intake.js'
 import { createRobotOutcomes, type RobotOutcomes } from './robots/robot-outcomes.js'
@@ -123,10 +128,13 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     gateway, audit: stores.audit, clock, log,
   })
   const robotOutcomes = createRobotOutcomes({ runs: stores.robotRuns, ledger: stores.ledger, portals: stores.portals, gateway, clock, log })
+  const policy = createPolicyService({ store: stores.invitePolicy, directory: stores.directory, ledger: stores.ledger, gateway, clock })
+  const inviterNotices = createInviterNotices({ policy, portals: stores.portals, gateway, log })
   const lifecycle = createInvitationLifecycle({
     ledger: stores.ledger, directory: stores.directory, portals: stores.portals, gateway, audit: stores.audit, clock, log,
     onAccepted: async (memberId, inv) => {
       await robotOutcomes.accepted(memberId, { userId: inv.userId, email: inv.email, at: inv.acceptedAt ?? clock.now() })
+      await inviterNotices.accepted(memberId, inv)
       return guestLifecycle.onAccepted(memberId, inv)
     },
   })
@@ -144,6 +152,8 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     imports: stores.imports, templates: stores.templates, directory: stores.directory, directorySync, jobs: stores.jobs,
     portals: stores.portals, runner, lifecycle, now: () => clock.now(),
   })
+  const inviteRequests = createInviteRequests({ requests: stores.inviteRequests, invites, portals: stores.portals, gateway, names, audit: stores.audit, clock, log })
+  const embedded = createEmbeddedInvites({ invites, policy, requests: inviteRequests, portals: stores.portals, names })
   const scheduler = createInvitationScheduler({
     ledger: stores.ledger, lifecycle, clock, log, syncDirectory: (m) => invites.syncDirectory(m, false),
     guests: { membersWithDue: (now, limit) => stores.guests.membersWithDue(now, limit), runDue: (m) => guestLifecycle.runDue(m) },
@@ -211,12 +221,13 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
       invitationsApi({ ledger: stores.ledger, lifecycle, templates: stores.templates, portals: stores.portals, clock }),
       extranetApi({
         groups: createExtranetGroups({ gateway, directory: stores.directory }), kits: stores.onboardingKits, guests: stores.guests,
-        lifecycle: guestLifecycle, invites, templates: stores.templates, portals: stores.portals, names,
+        lifecycle: guestLifecycle, invites, templates: stores.templates, portals: stores.portals, embedded,
       }),
       collabsApi({
         dashboard: collabDashboard, sync: collabSync, kickSync: (m) => collabScheduler.kick(m), actions: collabActionRunner, reviews: accessReviews, reviewStore: stores.reviews,
         collabs: stores.collabs, settings: collabSettings, invites, portals: stores.portals, names, clock,
       }),
+      policyApi({ policy, embedded, requests: inviteRequests, verification, gateway, audit: stores.audit, clock }),
       robotsApi({ runs: stores.robotRuns, settings: robotSettings, portals: stores.portals, audit: stores.audit, clock }),
     ],
   })

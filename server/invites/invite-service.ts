@@ -237,15 +237,30 @@ export function createInviteService(deps: {
     },
 
     /**
-     * A pasted list into one group (an extranet group's tab, a collab): parsed and checked as external people
-     * invited into that group, ready to send with `send(…, { groupId })`.
+     * A pasted list for one target, checked like a file's rows: external people into one group (an extranet
+     * group's tab, a collab) or employees into one department (a manager's tab). Ready to send with `send`.
      */
-    async checkPastedForGroup(memberId: string, userId: number, groupId: number, text: string, opts: { templateId: string | null; lang: 'ru' | 'en' }) {
+    async checkPasted(memberId: string, userId: number, text: string, t: { kind: 'intranet' | 'extranet'; departmentId: number | null; groupId: number | null; templateId: string | null; lang: 'ru' | 'en' }) {
       const up = await this.createImport(memberId, userId, { kind: 'paste', text })
       const dry = await this.dryRun(memberId, up.id, {
-        mapping: up.mapping, headerRow: up.headerRow, templateId: opts.templateId, kind: 'extranet', departmentId: null, groupIds: [groupId], lang: opts.lang,
+        mapping: up.mapping, headerRow: up.headerRow, templateId: t.templateId, kind: t.kind,
+        departmentId: t.kind === 'intranet' ? t.departmentId : null, groupIds: t.groupId !== null ? [t.groupId] : [], lang: t.lang,
       })
       return { importId: up.id, summary: dry.summary, rows: dry.rows }
+    },
+
+    /** checkPasted into one group as guests (extranet tab, collab). */
+    async checkPastedForGroup(memberId: string, userId: number, groupId: number, text: string, opts: { templateId: string | null; lang: 'ru' | 'en' }) {
+      return this.checkPasted(memberId, userId, text, { kind: 'extranet', departmentId: null, groupId, templateId: opts.templateId, lang: opts.lang })
+    },
+
+    /** What a user's own checked list targets (their embedded send); 404 for another user's or an unchecked list. */
+    async ownTarget(memberId: string, id: string, userId: number): Promise<{ settings: DryRunSettings; rows: DryRunRow[] }> {
+      const r = await load(memberId, id)
+      if (r.createdBy !== userId || !r.settings) throw new NotFoundError('import_not_found', 'This upload has expired or does not exist; upload the file again')
+      const settings = r.settings
+      const { rows } = await wholeFile(() => evaluate(memberId, r, settings))
+      return { settings, rows }
     },
 
     async editRow(memberId: string, id: string, rowNumber: number, edit: RowEdit & { excluded?: boolean }): Promise<{ row: DryRunRow; summary: DryRunSummary }> {
@@ -286,15 +301,15 @@ export function createInviteService(deps: {
     },
 
     /**
-     * `only`: a group manager's send from the group tab: the import must be theirs and target exactly that
-     * guest group (the job and its ledger entries then say 'group_tab').
+     * `only`: a send from an embedded tab (a group manager's group tab, a manager's CRM or profile tab): the
+     * import must be the sender's own (and target exactly that guest group); the job and its ledger entries
+     * then say 'group_tab', the source of every embedded tab.
      */
-    send: (memberId: string, id: string, user: { id: number; name: string }, only?: { groupId: number }): Promise<{ jobId: string }> => wholeFile(async () => {
+    send: (memberId: string, id: string, user: { id: number; name: string }, only?: { groupId: number } | { own: true }): Promise<{ jobId: string }> => wholeFile(async () => {
       const r = await load(memberId, id)
       if (!r.settings) throw new AppError('dry_run_required', 'Run the check before sending', 409)
-      if (only && (r.createdBy !== user.id || r.settings.kind !== 'extranet' || r.settings.groupIds.length !== 1 || r.settings.groupIds[0] !== only.groupId)) {
-        throw new NotFoundError('import_not_found', 'This upload has expired or does not exist; upload the file again')
-      }
+      const foreign = only && (r.createdBy !== user.id || ('groupId' in only && (r.settings.kind !== 'extranet' || r.settings.groupIds.length !== 1 || r.settings.groupIds[0] !== only.groupId)))
+      if (foreign) throw new NotFoundError('import_not_found', 'This upload has expired or does not exist; upload the file again')
       if (r.jobId && !r.jobId.startsWith('pending:')) return { jobId: r.jobId }
       const s = r.settings
       const { rows, normalized } = await evaluate(memberId, r, s, true)

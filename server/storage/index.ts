@@ -12,6 +12,8 @@ import { createLedgerStore, type LedgerStore } from './ledger-store.js'
 import { createOnboardingKitStore, type OnboardingKitStore } from './onboarding-kit-store.js'
 import { createPortalLeases, type PortalLeases } from './portal-lease.js'
 import { createPortalStore, type PortalStore, type SecretBox } from './portal-store.js'
+import { createInvitePolicyStore, type InvitePolicyStore } from './invite-policy-store.js'
+import { createInviteRequestStore, type InviteRequestStore } from './invite-request-store.js'
 import { createRobotRunStore, type RobotRunStore } from './robot-run-store.js'
 import { createRobotSettingsStore, type RobotSettingsStore } from './robot-settings-store.js'
 import { createSessionStore, type SessionStore } from './session-store.js'
@@ -34,6 +36,8 @@ export interface Stores {
   reviews: AccessReviewStore
   robotRuns: RobotRunStore
   robotSettings: RobotSettingsStore
+  invitePolicy: InvitePolicyStore
+  inviteRequests: InviteRequestStore
 }
 
 export function createStores(db: AppDatabase, box: SecretBox, clock?: () => number): Stores {
@@ -54,6 +58,8 @@ export function createStores(db: AppDatabase, box: SecretBox, clock?: () => numb
     reviews: createAccessReviewStore(db),
     robotRuns: createRobotRunStore(db, box),
     robotSettings: createRobotSettingsStore(db),
+    invitePolicy: createInvitePolicyStore(db),
+    inviteRequests: createInviteRequestStore(db),
   }
 }
 

@@ -15,6 +15,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0005_invitation_existing_user': invitationExistingUser(dialect),
     '0006_collabs': collabs(),
     '0007_robots': robots(dialect),
+    '0008_invite_policy': invitePolicy(),
   }
   return { getMigrations: async () => migrations }
 }
@@ -659,6 +660,49 @@ function robots(dialect: Dialect): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_by', 'bigint')
         .execute()
+    },
+  }
+}
+
+// Who may invite whom (the portal's policy) and the invites that wait for an approver.
+function invitePolicy(): Migration {
+  const index = (db: Kysely<any>, name: string, table: string, columns: string[]) =>
+    db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute()
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('invite_policy')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.primaryKey())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_by', 'bigint')
+        .execute()
+      await db.schema
+        .createTable('invite_requests')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('requested_by', 'bigint', (c) => c.notNull())
+        .addColumn('placement', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('intranet', 'extranet')`))
+        .addColumn('department_id', 'bigint')
+        .addColumn('group_id', 'bigint')
+        .addColumn('template_id', 'text')
+        .addColumn('people', 'text', (c) => c.notNull())
+        .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('approver_id', 'bigint')
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('pending', 'approved', 'declined', 'cancelled', 'failed')`))
+        .addColumn('decided_by', 'bigint')
+        .addColumn('decided_at', 'bigint')
+        .addColumn('decision_reason', 'text')
+        .addColumn('job_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await index(db, 'invite_requests_member_id_state_created_at', 'invite_requests', ['member_id', 'state', 'created_at'])
+      await index(db, 'invite_requests_member_id_requested_by', 'invite_requests', ['member_id', 'requested_by'])
+      await index(db, 'invite_requests_member_id_approver_id', 'invite_requests', ['member_id', 'approver_id'])
     },
   }
 }

@@ -288,7 +288,7 @@ export function createPortalStore(app: AppDatabase, box: SecretBox, clock: () =>
         await trx.deleteFrom('invite_imports').where('member_id', '=', memberId).execute()
         await trx.deleteFrom('onboarding_kits').where('member_id', '=', memberId).execute()
         await trx.deleteFrom('extranet_guests').where('member_id', '=', memberId).execute()
-        for (const table of ['collabs', 'collab_memberships', 'collab_people', 'collab_sync', 'collab_history', 'collab_settings', 'access_review_items', 'access_reviews', 'robot_runs', 'robot_settings'] as const) {
+        for (const table of ['collabs', 'collab_memberships', 'collab_people', 'collab_sync', 'collab_history', 'collab_settings', 'access_review_items', 'access_reviews', 'robot_runs', 'robot_settings', 'invite_policy', 'invite_requests'] as const) {
           await trx.deleteFrom(table).where('member_id', '=', memberId).execute()
         }
         await trx.deleteFrom('portals').where('member_id', '=', memberId).execute()

@@ -476,6 +476,39 @@ export interface RobotSettingsTable {
   updated_by: number | null
 }
 
+export interface InvitePolicyTable {
+  member_id: string
+  policy: JsonText
+  updated_at: EpochMs
+  updated_by: number | null
+}
+
+export interface InviteRequestsTable {
+  /** UUID. */
+  id: string
+  member_id: string
+  requested_by: number
+  /** Where the manager asked from (PLACEMENT), e.g. SONET_GROUP_DETAIL_TAB. */
+  placement: string
+  kind: 'intranet' | 'extranet'
+  department_id: number | null
+  group_id: number | null
+  template_id: string | null
+  /** JSON: [{ email, name, lastName }] */
+  people: JsonText
+  /** JSON string[]: why the policy asked for approval. */
+  reasons: JsonText
+  /** Who decides besides the portal's admins: the group's owner; null for admins only. */
+  approver_id: number | null
+  state: 'pending' | 'approved' | 'declined' | 'cancelled' | 'failed'
+  decided_by: number | null
+  decided_at: EpochMs | null
+  decision_reason: string | null
+  job_id: string | null
+  created_at: EpochMs
+  updated_at: EpochMs
+}
+
 export interface Schema {
   portals: PortalsTable
   app_sessions: AppSessionsTable
@@ -504,4 +537,6 @@ export interface Schema {
   access_review_items: AccessReviewItemsTable
   robot_runs: RobotRunsTable
   robot_settings: RobotSettingsTable
+  invite_policy: InvitePolicyTable
+  invite_requests: InviteRequestsTable
 }

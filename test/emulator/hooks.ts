@@ -55,12 +55,16 @@ export function hooksRouter(portal: Portal): express.Router {
   get('/feed-posts', () => portal.feedPosts())
   get('/chat-messages', (req) => portal.chatMessages(typeof req.query.dialogId === 'string' ? req.query.dialogId : undefined))
   get('/tasks', () => portal.tasks())
+  get('/contacts', () => portal.contacts())
+  get('/companies', () => portal.companies())
   get('/oauth-stats', () => portal.oauthStats())
   get('/call-count/:method', (req) => ({ method: req.params.method, count: portal.callCount(String(req.params.method)) }))
 
   post('/users', (_req, b) => portal.addUser(b))
   post('/departments', (_req, b) => portal.addDepartment({ NAME: str(b.NAME), PARENT: b.PARENT === undefined ? undefined : b.PARENT === null ? null : int(b.PARENT) }))
   post('/groups', (_req, b) => portal.addGroup({ ...(b as object), NAME: str(b.NAME), OWNER_ID: int(b.OWNER_ID) }))
+  post('/contacts', (_req, b) => portal.addContact(b))
+  post('/companies', (_req, b) => portal.addCompany({ ...b, TITLE: str(b.TITLE) }))
   post('/user-limit', (_req, b) => portal.setUserLimit(b.limit === null || b.limit === undefined ? null : int(b.limit)))
 
   post('/apps/:clientId/register', (req, b) => portal.registerApp(clientId(req), { handlerUrl: str(b.handlerUrl), ...(b.installUrl ? { installUrl: str(b.installUrl) } : {}) }))

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { isoDate, unixSec, type Clock } from './clock.js'
 import { deliver } from './delivery.js'
 import { LeakyBucket, OperatingBudget, defaultLimits, type LimitSettings } from './limits.js'
+import { buildCompany, buildContact } from './methods/crm.js'
 import type { MethodDef } from './methods/types.js'
 import { onUserAddData } from './methods/user.js'
 import { tokenAnswer } from './oauth.js'
@@ -15,6 +16,8 @@ import type {
   AppRegistration,
   BizprocEventRecord,
   ChatMessageRecord,
+  CrmCompanyRecord,
+  CrmContactRecord,
   DeliveryRecord,
   DepartmentRecord,
   EventBinding,
@@ -104,6 +107,56 @@ export interface AddGroupInput {
   /** ISO date or unix ms; also DATE_UPDATE and DATE_ACTIVITY. Default: now. */
   DATE_CREATE?: string | number
 }
+
+/** A multi-field value for the CRM directory helpers: an address / number, or `{ VALUE, VALUE_TYPE? }`. */
+export type CrmMultiFieldInput = string | { VALUE: string; VALUE_TYPE?: string }
+
+/**
+ * crm.contact.add fields (api-reference/crm/contacts/crm-contact-add.md), written as an import: DATE_CREATE,
+ * DATE_MODIFY (ISO or unix ms), CREATED_BY_ID and MODIFY_BY_ID are honoured. ASSIGNED_BY_ID and
+ * CREATED_BY_ID default to user 1.
+ */
+export interface AddContactInput {
+  ID?: number
+  NAME?: string
+  SECOND_NAME?: string
+  LAST_NAME?: string
+  POST?: string
+  COMPANY_ID?: number
+  COMPANY_IDS?: number[]
+  PHONE?: CrmMultiFieldInput[]
+  EMAIL?: CrmMultiFieldInput[]
+  WEB?: CrmMultiFieldInput[]
+  IM?: CrmMultiFieldInput[]
+  LINK?: CrmMultiFieldInput[]
+  ASSIGNED_BY_ID?: number
+  CREATED_BY_ID?: number
+  DATE_CREATE?: string | number
+  DATE_MODIFY?: string | number
+  [field: string]: unknown
+}
+
+/** crm.company.add fields (api-reference/crm/companies/crm-company-add.md), written as an import (see AddContactInput). */
+export interface AddCompanyInput {
+  ID?: number
+  TITLE: string
+  COMPANY_TYPE?: string
+  PHONE?: CrmMultiFieldInput[]
+  EMAIL?: CrmMultiFieldInput[]
+  WEB?: CrmMultiFieldInput[]
+  IM?: CrmMultiFieldInput[]
+  LINK?: CrmMultiFieldInput[]
+  ASSIGNED_BY_ID?: number
+  CREATED_BY_ID?: number
+  DATE_CREATE?: string | number
+  DATE_MODIFY?: string | number
+  [field: string]: unknown
+}
+
+/** A contact as stored: the crm.contact.get shape, every multi-field as an array (maybe empty), plus COMPANY_IDS and `custom`. */
+export type PortalContact = CrmContactRecord
+/** A company as stored: the crm.company.get shape, every multi-field as an array, plus `custom`. */
+export type PortalCompany = CrmCompanyRecord
 
 export interface PortalUser {
   ID: number
@@ -235,6 +288,14 @@ export interface PortalHandle {
   groups(): PortalGroup[]
   departments(): DepartmentRecord[]
   setUserLimit(limit: number | null): void
+  /** A CRM contact, as crm.contact.add would make it (an invalid e-mail throws). */
+  addContact(input?: AddContactInput): PortalContact
+  /** A CRM company, as crm.company.add would make it (TITLE required; an invalid e-mail throws). */
+  addCompany(input: AddCompanyInput): PortalCompany
+  contacts(): PortalContact[]
+  contact(id: number): PortalContact | undefined
+  companies(): PortalCompany[]
+  company(id: number): PortalCompany | undefined
 
   registerApp(clientId: string, urls: { handlerUrl: string; installUrl?: string }): void
   beginInstall(clientId: string, opts?: { userId?: number }): FrameFields
@@ -357,6 +418,10 @@ export class Portal implements PortalHandle {
   readonly feedPostRecords: FeedPostRecord[] = []
   readonly chatMessageRecords: ChatMessageRecord[] = []
   readonly taskRecords: TaskRecord[] = []
+  readonly crmContacts = new Map<number, CrmContactRecord>()
+  readonly crmCompanies = new Map<number, CrmCompanyRecord>()
+  /** Last ids handed out: contacts, companies and multi-field values (one sequence for all multi-fields). */
+  readonly crmSeq = { contact: 0, company: 0, multi: 0 }
   /** bizproc.activity.log lines. */
   readonly bizprocLog: Array<{ eventToken: string; message: string; at: number }> = []
   /** Options kept after an uninstall without "clean" (settings/app-uninstallation.md). */
@@ -573,6 +638,50 @@ export class Portal implements PortalHandle {
 
   departments(): DepartmentRecord[] {
     return [...this.departmentsById.values()].map((d) => ({ ...d }))
+  }
+
+  // ---------------------------------------------------------------- CRM
+
+  /** Directory-helper input as crm.*.add fields: strings for multi-fields become `{ VALUE }`. */
+  private crmFields(input: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(input)) {
+      const key = k.toUpperCase()
+      if (key === 'ID' || v === undefined) continue
+      out[key] = ['PHONE', 'EMAIL', 'WEB', 'IM', 'LINK'].includes(key) && Array.isArray(v) ? v.map((x: unknown) => (typeof x === 'string' ? { VALUE: x } : x)) : v
+    }
+    for (const d of ['DATE_CREATE', 'DATE_MODIFY'] as const) if (out[d] !== undefined) out[d] = requiredMs(out[d] as string | number, d)
+    return out
+  }
+
+  addContact(input: AddContactInput = {}): PortalContact {
+    const fields = this.crmFields(input)
+    const rec = buildContact(this, fields, { userId: Number(input.CREATED_BY_ID ?? 1), now: this.clock.now(), importMode: true, ...(input.ID !== undefined ? { id: input.ID } : {}) })
+    return structuredClone(rec)
+  }
+
+  addCompany(input: AddCompanyInput): PortalCompany {
+    const fields = this.crmFields(input)
+    const rec = buildCompany(this, fields, { userId: Number(input.CREATED_BY_ID ?? 1), now: this.clock.now(), importMode: true, ...(input.ID !== undefined ? { id: input.ID } : {}) })
+    return structuredClone(rec)
+  }
+
+  contacts(): PortalContact[] {
+    return [...this.crmContacts.values()].map((c) => structuredClone(c))
+  }
+
+  contact(id: number): PortalContact | undefined {
+    const c = this.crmContacts.get(id)
+    return c ? structuredClone(c) : undefined
+  }
+
+  companies(): PortalCompany[] {
+    return [...this.crmCompanies.values()].map((c) => structuredClone(c))
+  }
+
+  company(id: number): PortalCompany | undefined {
+    const c = this.crmCompanies.get(id)
+    return c ? structuredClone(c) : undefined
   }
 
   /** What the portal's user selector returns ("It only shows company employees", b24jssdk selectUsers). */

@@ -305,3 +305,136 @@ export const HIDDEN_USER_TYPES: ReadonlySet<UserType> = new Set<UserType>(['bot'
 export const MAIN_SITE_ID = 's1'
 /** Extranet site id: commonly `co` on cloud portals — UNCONFIRMED (rest-facts §2.3). */
 export const EXTRANET_SITE_ID = 'co'
+
+/** `crm_multifield` TYPE_ID (api-reference/crm/data-types.md#crm_multifield). */
+export type CrmMultiFieldType = 'PHONE' | 'EMAIL' | 'WEB' | 'IM' | 'LINK'
+
+/** One `crm_multifield` value as crm.contact.get shows it: every member a string. */
+export interface CrmMultiFieldValue {
+  ID: string
+  VALUE_TYPE: string
+  VALUE: string
+  TYPE_ID: CrmMultiFieldType
+}
+
+/** The multi-fields of a contact or company; empty arrays are left out of REST answers (crm-contact-get.md note). */
+export interface CrmMultiFields {
+  PHONE: CrmMultiFieldValue[]
+  EMAIL: CrmMultiFieldValue[]
+  WEB: CrmMultiFieldValue[]
+  IM: CrmMultiFieldValue[]
+  LINK: CrmMultiFieldValue[]
+}
+
+type Yn = 'Y' | 'N'
+
+/**
+ * A CRM contact in the shape of crm.contact.get's example (api-reference/crm/contacts/crm-contact-get.md):
+ * ids and numbers as strings, dates as ISO 8601, unset values null. COMPANY_IDS is kept for
+ * crm.contact.add (main-entities-fields.md: it "does not exist" in get/list answers), `custom` holds
+ * UF_* and PARENT_ID_* values.
+ */
+export interface CrmContactRecord extends CrmMultiFields {
+  ID: string
+  POST: string | null
+  COMMENTS: string | null
+  HONORIFIC: string | null
+  NAME: string | null
+  SECOND_NAME: string | null
+  LAST_NAME: string | null
+  PHOTO: null
+  LEAD_ID: string | null
+  TYPE_ID: string | null
+  SOURCE_ID: string | null
+  SOURCE_DESCRIPTION: string | null
+  COMPANY_ID: string | null
+  /** `2001-11-11T00:00:00+00:00`, or '' when not set. */
+  BIRTHDATE: string
+  EXPORT: Yn
+  HAS_PHONE: Yn
+  HAS_EMAIL: Yn
+  HAS_IMOL: Yn
+  DATE_CREATE: string
+  DATE_MODIFY: string
+  ASSIGNED_BY_ID: string
+  CREATED_BY_ID: string
+  MODIFY_BY_ID: string
+  OPENED: Yn
+  ORIGINATOR_ID: string | null
+  ORIGIN_ID: string | null
+  ORIGIN_VERSION: string | null
+  FACE_ID: string | null
+  LAST_ACTIVITY_TIME: string
+  ADDRESS: string | null
+  ADDRESS_2: string | null
+  ADDRESS_CITY: string | null
+  ADDRESS_POSTAL_CODE: string | null
+  ADDRESS_REGION: string | null
+  ADDRESS_PROVINCE: string | null
+  ADDRESS_COUNTRY: string | null
+  ADDRESS_LOC_ADDR_ID: string | null
+  UTM_SOURCE: string | null
+  UTM_MEDIUM: string | null
+  UTM_CAMPAIGN: string | null
+  UTM_CONTENT: string | null
+  UTM_TERM: string | null
+  LAST_ACTIVITY_BY: string
+  COMPANY_IDS: string[]
+  custom: Record<string, unknown>
+}
+
+/** A CRM company in the shape of crm.company.get's example (api-reference/crm/companies/crm-company-get.md). */
+export interface CrmCompanyRecord extends CrmMultiFields {
+  ID: string
+  COMPANY_TYPE: string | null
+  TITLE: string
+  LOGO: null
+  LEAD_ID: string | null
+  HAS_PHONE: Yn
+  HAS_EMAIL: Yn
+  HAS_IMOL: Yn
+  ASSIGNED_BY_ID: string
+  CREATED_BY_ID: string
+  MODIFY_BY_ID: string
+  BANKING_DETAILS: string | null
+  INDUSTRY: string | null
+  REVENUE: string | null
+  CURRENCY_ID: string | null
+  EMPLOYEES: string | null
+  COMMENTS: string | null
+  DATE_CREATE: string
+  DATE_MODIFY: string
+  OPENED: Yn
+  IS_MY_COMPANY: Yn
+  ORIGINATOR_ID: string | null
+  ORIGIN_ID: string | null
+  ORIGIN_VERSION: string | null
+  ADDRESS: string | null
+  ADDRESS_2: string | null
+  ADDRESS_CITY: string | null
+  ADDRESS_POSTAL_CODE: string | null
+  ADDRESS_REGION: string | null
+  ADDRESS_PROVINCE: string | null
+  ADDRESS_COUNTRY: string | null
+  ADDRESS_COUNTRY_CODE: string | null
+  ADDRESS_LOC_ADDR_ID: string | null
+  ADDRESS_LEGAL: string | null
+  REG_ADDRESS: string | null
+  REG_ADDRESS_2: string | null
+  REG_ADDRESS_CITY: string | null
+  REG_ADDRESS_POSTAL_CODE: string | null
+  REG_ADDRESS_REGION: string | null
+  REG_ADDRESS_PROVINCE: string | null
+  REG_ADDRESS_COUNTRY: string | null
+  REG_ADDRESS_COUNTRY_CODE: string | null
+  REG_ADDRESS_LOC_ADDR_ID: string | null
+  UTM_SOURCE: string | null
+  UTM_MEDIUM: string | null
+  UTM_CAMPAIGN: string | null
+  UTM_CONTENT: string | null
+  UTM_TERM: string | null
+  LAST_ACTIVITY_BY: string
+  LAST_ACTIVITY_TIME: string
+  LAST_COMMUNICATION_TIME: string | null
+  custom: Record<string, unknown>
+}

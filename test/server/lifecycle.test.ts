@@ -51,12 +51,12 @@ for (const backend of BACKENDS) {
       const { boot } = await installThroughPortal(s)
       expect(boot).toMatchObject({ mode: 'install', ok: true })
       expect(boot.registration.events).toEqual(['ONAPPINSTALL', 'ONAPPUNINSTALL', 'ONUSERADD'])
-      expect(boot.registration.placements).toEqual(['LEFT_MENU', 'SONET_GROUP_DETAIL_TAB'])
+      expect(boot.registration.placements).toEqual(['LEFT_MENU', 'SONET_GROUP_DETAIL_TAB', 'CRM_CONTACT_DETAIL_TAB', 'CRM_COMPANY_DETAIL_TAB', 'USER_PROFILE_MENU'])
       expect(boot.registration.errors).toEqual([])
 
       const bound = s.portal.events().map((e: any) => `${e.event}→${e.handler}`).sort()
       expect(bound).toEqual(['ONAPPINSTALL', 'ONAPPUNINSTALL', 'ONUSERADD'].map((e) => `${e}→${s.a.url}/events`))
-      expect(s.portal.placements().map((p: any) => p.placement)).toEqual(['LEFT_MENU', 'SONET_GROUP_DETAIL_TAB'])
+      expect(s.portal.placements().map((p: any) => p.placement)).toEqual(['LEFT_MENU', 'SONET_GROUP_DETAIL_TAB', 'CRM_CONTACT_DETAIL_TAB', 'CRM_COMPANY_DETAIL_TAB', 'USER_PROFILE_MENU'])
 
       const row = await until(async () => ((await portalRow())?.status === 'installed' ? await portalRow() : undefined), 'installed')
       expect(row.applicationToken).toBeTruthy()
@@ -82,7 +82,7 @@ for (const backend of BACKENDS) {
       expect(res.status).toBe(200)
       expect(binds()).toBe(before)
       expect(s.portal.events()).toHaveLength(3)
-      expect(s.portal.placements()).toHaveLength(2)
+      expect(s.portal.placements()).toHaveLength(5)
     })
 
     it('opens the app in the iframe: AUTH_ID verified, session minted, API scoped to the portal, CSP names the portal', async () => {

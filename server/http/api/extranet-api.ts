@@ -1,9 +1,9 @@
 import { Router } from 'express'
+import type { EmbeddedInvites } from '../../policy/embedded-invites.js'
 import { z } from 'zod'
 import type { ExtranetGroups, ExtranetGroupView } from '../../extranet/extranet-groups.js'
 import type { GuestLifecycle } from '../../extranet/guest-lifecycle.js'
 import type { InviteService } from '../../invites/invite-service.js'
-import type { PeopleNames } from '../../invites/people-names.js'
 import { AppError, NotFoundError } from '../../shared/errors.js'
 import type { Guest, GuestStore } from '../../storage/guest-store.js'
 import type { OnboardingKitStore } from '../../storage/onboarding-kit-store.js'
@@ -56,7 +56,7 @@ export function extranetApi(deps: {
   invites: InviteService
   templates: TemplateStore
   portals: PortalStore
-  names: PeopleNames
+  embedded: EmbeddedInvites
 }): Router {
   const r = Router()
 
@@ -129,14 +129,16 @@ export function extranetApi(deps: {
     }))
   })
 
-  /** The group manager's send of what POST …/invite checked (admins may also use /api/imports/:id/send). */
+  /** The group manager's send of what POST …/invite checked: sent, or a request when the policy asks for approval. */
   r.post('/extranet/groups/:groupId/invite/:importId/send', async (req, res) => {
     const s = sessionOf(res)
     const { groupId } = parseInput(groupParams, { groupId: req.params.groupId })
     const { importId } = parseInput(importParams, { importId: req.params.importId })
     await managedGroup(s, groupId)
-    const name = await deps.names.user(s.memberId, s.userId)
-    res.status(201).json(await deps.invites.send(s.memberId, importId, { id: s.userId, name }, { groupId }))
+    await deps.invites.assertGroupImport(s.memberId, importId, s.userId, groupId)
+    // The invite policy decides (quota, approval), as for every embedded tab.
+    const out = await deps.embedded.send(s.memberId, { userId: s.userId, isAdmin: s.isAdmin }, importId, s.placement)
+    res.status(out.status === 'sent' ? 201 : 202).json(out)
   })
 
   /** Exclude or include a row of the group's checked list (the tab's own, like PATCH /api/imports/:id/rows/:row). */

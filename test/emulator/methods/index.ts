@@ -1,6 +1,7 @@
 /** The method table of the fake portal: every method the emulator answers, by lower-case name. */
 import { appMethods } from './app.js'
 import { bizprocMethods } from './bizproc.js'
+import { crmMethods } from './crm.js'
 import { departmentMethods } from './department.js'
 import { eventMethods } from './events.js'
 import { imMethods } from './im.js'
@@ -25,6 +26,7 @@ export function methodTable(): Map<string, MethodDef> {
     ...intranetMethods,
     ...logMethods,
     ...taskMethods,
+    ...crmMethods,
     // batch is dispatched by the router; listed so method.get knows it (settings/how-to-call-rest-api/batch.md, scope basic).
     { name: 'batch', scopes: 'basic', processingSec: 0, handler: () => ({ result: null }) } satisfies MethodDef,
   ]
