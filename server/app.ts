@@ -218,7 +218,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
       templatesApi({ templates: stores.templates, names }),
       invitesApi({ invites, directory: stores.directory, names }),
       jobsApi({ jobs: stores.jobs, control }),
-      invitationsApi({ ledger: stores.ledger, lifecycle, templates: stores.templates, portals: stores.portals, clock }),
+      invitationsApi({ ledger: stores.ledger, lifecycle, templates: stores.templates, portals: stores.portals, visibleInviters: (m, v) => policy.visibleInviters(m, v), clock }),
       extranetApi({
         groups: createExtranetGroups({ gateway, directory: stores.directory }), kits: stores.onboardingKits, guests: stores.guests,
         lifecycle: guestLifecycle, invites, templates: stores.templates, portals: stores.portals, embedded,

@@ -79,7 +79,7 @@ export function createDirectorySync(deps: { gateway: PortalGateway; directory: D
     let requests = 1
     const departments = await collectPaged(out.deps, (start) => gateway.batch(memberId, { p: ['department.get', { sort: 'ID', order: 'ASC', START: start }] }).then((r) => { requests++; return r.p }))
     const groups = await collectPaged(out.groups, (start) => gateway.batch(memberId, { p: ['sonet_group.get', { ORDER: { ID: 'ASC' }, IS_ADMIN: 'Y', start }] }).then((r) => { requests++; return r.p }))
-    await directory.replaceDepartments(memberId, departments.map((d: any) => ({ id: Number(d.ID), name: String(d.NAME ?? ''), parentId: d.PARENT ? Number(d.PARENT) : null })))
+    await directory.replaceDepartments(memberId, departments.map((d: any) => ({ id: Number(d.ID), name: String(d.NAME ?? ''), parentId: d.PARENT ? Number(d.PARENT) : null, headId: Number(d.UF_HEAD) > 0 ? Number(d.UF_HEAD) : null })))
     await directory.replaceGroups(memberId, groups.map((g: any) => ({
       id: Number(g.ID), name: String(g.NAME ?? ''), isExtranet: g.IS_EXTRANET === 'Y' || g.IS_EXTRANET === true,
       type: typeof g.TYPE === 'string' ? g.TYPE : null, ownerId: g.OWNER_ID ? Number(g.OWNER_ID) : null, active: g.ACTIVE !== 'N',

@@ -55,6 +55,27 @@ export function createPolicyService(deps: { store: InvitePolicyStore; directory:
     },
     context,
     managedAmong,
+    /**
+     * Whose invitations this viewer sees: null for admins (everyone's); otherwise their own, plus, when the
+     * policy allows, those of the people in the departments they head (sub-departments included).
+     */
+    async visibleInviters(memberId: string, v: { userId: number; isAdmin: boolean }): Promise<number[] | null> {
+      if (v.isAdmin) return null
+      if (!(await get(memberId)).departmentVisibility) return [v.userId]
+      const departments = await deps.directory.departments(memberId)
+      const headed = departments.filter((d) => d.headId === v.userId).map((d) => d.id)
+      if (headed.length === 0) return [v.userId]
+      const parentOf = new Map(departments.map((d) => [d.id, d.parentId]))
+      const under = departments.filter((d) => {
+        const seen = new Set<number>()
+        for (let x: number | null | undefined = d.id; x != null && !seen.has(x); x = parentOf.get(x)) {
+          if (headed.includes(x)) return true
+          seen.add(x)
+        }
+        return false
+      }).map((d) => d.id)
+      return [...new Set([v.userId, ...(await deps.directory.userIdsInDepartments(memberId, under))])]
+    },
     /** The group's owner as the portal says now; null when the group is gone or hidden. */
     async groupOwner(memberId: string, groupId: number): Promise<number | null> {
       const rosters = await readGroupRosters(deps.gateway, memberId, [groupId], { missingIsEmpty: true })

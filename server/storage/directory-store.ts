@@ -26,6 +26,8 @@ export interface DirectoryDepartment {
   id: number
   name: string
   parentId: number | null
+  /** UF_HEAD; absent or null when the department has no head. */
+  headId?: number | null
 }
 
 export interface DirectoryGroup {
@@ -55,6 +57,8 @@ export interface DirectoryStore {
   usersByPhones(memberId: string, phones: string[]): Promise<Map<string, DirectoryUser>>
   /** Keyed by user id; ids with no cached user are absent. */
   usersByIds(memberId: string, ids: number[]): Promise<Map<number, DirectoryUser>>
+  /** Ids of cached users who belong to any of these departments (directly). */
+  userIdsInDepartments(memberId: string, departmentIds: number[]): Promise<number[]>
   userCount(memberId: string): Promise<number>
   /** 0 when no user is cached. */
   maxUserId(memberId: string): Promise<number>
@@ -73,7 +77,7 @@ export interface DirectoryStore {
 }
 
 const USER_COLUMNS = 12
-const DEPARTMENT_COLUMNS = 4
+const DEPARTMENT_COLUMNS = 5
 const GROUP_COLUMNS = 7
 
 const normalizeEmail = (email: string | null): string | null => {
@@ -216,6 +220,7 @@ export function createDirectoryStore(app: AppDatabase): DirectoryStore {
         id: d.id,
         name: d.name,
         parent_id: d.parentId,
+        head_id: d.headId ?? null,
       }))
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('directory_departments').where('member_id', '=', memberId).execute()
@@ -225,14 +230,28 @@ export function createDirectoryStore(app: AppDatabase): DirectoryStore {
       })
     },
 
+    async userIdsInDepartments(memberId, departmentIds) {
+      const ids = [...new Set(departmentIds.filter((d) => Number.isInteger(d) && d > 0))]
+      if (ids.length === 0) return []
+      // departments is JSON text such as [1,5]: an id is matched as a whole list element.
+      const rows = await db
+        .selectFrom('directory_users')
+        .select('user_id')
+        .where('member_id', '=', memberId)
+        .where((eb) => eb.or(ids.flatMap((d) => [`[${d}]`, `[${d},%`, `%,${d}]`, `%,${d},%`].map((p) => eb('departments', 'like', p)))))
+        .orderBy('user_id')
+        .execute()
+      return rows.map((r) => Number(r.user_id))
+    },
+
     async departments(memberId) {
       const rows = await db
         .selectFrom('directory_departments')
-        .select(['id', 'name', 'parent_id'])
+        .select(['id', 'name', 'parent_id', 'head_id'])
         .where('member_id', '=', memberId)
         .orderBy('id')
         .execute()
-      return rows.map((r) => ({ id: r.id, name: r.name, parentId: r.parent_id }))
+      return rows.map((r) => ({ id: r.id, name: r.name, parentId: r.parent_id, headId: r.head_id === null ? null : Number(r.head_id) }))
     },
 
     async replaceGroups(memberId, groups) {

@@ -63,6 +63,8 @@ export interface LedgerFilter {
   states?: InvitationState[]
   templateId?: string
   invitedBy?: number
+  /** Invitations by any of these users (a manager's view of their departments). */
+  invitedByAny?: number[]
   source?: InvitationSource
   /** sentAt < sentBefore (exclusive). */
   sentBefore?: number
@@ -224,6 +226,7 @@ export function createLedgerStore(app: AppDatabase, clock: () => number = Date.n
     if (f.states !== undefined) conditions.push(f.states.length ? eb('state', 'in', f.states) : eb.lit(false))
     if (f.templateId !== undefined) conditions.push(eb('template_id', '=', f.templateId))
     if (f.invitedBy !== undefined) conditions.push(eb('invited_by', '=', f.invitedBy))
+    if (f.invitedByAny !== undefined) conditions.push(f.invitedByAny.length ? eb('invited_by', 'in', f.invitedByAny) : eb.val(false))
     if (f.source !== undefined) conditions.push(eb('source', '=', f.source))
     if (f.sentBefore !== undefined) conditions.push(eb('sent_at', '<', f.sentBefore))
     if (f.sentAfter !== undefined) conditions.push(eb('sent_at', '>=', f.sentAfter))

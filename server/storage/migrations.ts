@@ -16,6 +16,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0006_collabs': collabs(),
     '0007_robots': robots(dialect),
     '0008_invite_policy': invitePolicy(),
+    '0009_department_heads': departmentHeads(dialect),
   }
   return { getMigrations: async () => migrations }
 }
@@ -703,6 +704,20 @@ function invitePolicy(): Migration {
       await index(db, 'invite_requests_member_id_state_created_at', 'invite_requests', ['member_id', 'state', 'created_at'])
       await index(db, 'invite_requests_member_id_requested_by', 'invite_requests', ['member_id', 'requested_by'])
       await index(db, 'invite_requests_member_id_approver_id', 'invite_requests', ['member_id', 'approver_id'])
+    },
+  }
+}
+
+// Department heads (UF_HEAD): managers may see their departments' invitations when the policy allows.
+function departmentHeads(dialect: Dialect): Migration {
+  return {
+    async up(db) {
+      if (dialect === 'postgres') {
+        await sql`ALTER TABLE directory_departments ADD COLUMN IF NOT EXISTS head_id bigint`.execute(db)
+        return
+      }
+      const cols = await sql<{ name: string }>`PRAGMA table_info(directory_departments)`.execute(db)
+      if (!cols.rows.some((c) => c.name === 'head_id')) await sql`ALTER TABLE directory_departments ADD COLUMN head_id bigint`.execute(db)
     },
   }
 }

@@ -219,6 +219,8 @@ export interface DirectoryDepartmentsTable {
   id: number
   name: string
   parent_id: number | null
+  /** UF_HEAD: the department's manager. */
+  head_id: ColumnType<number | null, number | null | undefined, number | null>
 }
 
 export interface DirectoryGroupsTable {

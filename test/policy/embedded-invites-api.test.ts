@@ -22,14 +22,15 @@ for (const backend of BACKENDS) {
     async function setUp() {
       s = await startTestStack(backend, { portal: { lang: 'en' } })
       const admin = await installedAdmin(s)
-      const sales = s.portal.addDepartment({ NAME: 'Sales', PARENT: 1 })
+      const headUser = s.portal.addUser({ NAME: 'Hanna', LAST_NAME: 'Head', EMAIL: 'hanna@example.com', UF_DEPARTMENT: [1] })
+      const sales = s.portal.addDepartment({ NAME: 'Sales', PARENT: 1, UF_HEAD: headUser.ID })
       const ownerUser = s.portal.addUser({ NAME: 'Olga', LAST_NAME: 'Owner', EMAIL: 'olga@example.com', UF_DEPARTMENT: [sales.ID] })
       const otherUser = s.portal.addUser({ NAME: 'Ivan', LAST_NAME: 'Other', EMAIL: 'ivan@example.com', UF_DEPARTMENT: [1] })
       const group = s.portal.addGroup({ NAME: 'Partners', OWNER_ID: ownerUser.ID, IS_EXTRANET: true })
       // The directory cache learns the new people and groups (the app syncs before each check anyway).
       const owner = await sessionApi(s, ownerUser.ID)
       const other = await sessionApi(s, otherUser.ID)
-      return { stack: s, admin, owner, other, ownerId: ownerUser.ID, otherId: otherUser.ID, group: group.ID, sales: sales.ID }
+      return { stack: s, admin, owner, other, ownerId: ownerUser.ID, otherId: otherUser.ID, headId: headUser.ID, group: group.ID, sales: sales.ID }
     }
 
     const check = (api: Api, groupId: number, people: string) => api.post('/api/embedded/check', { kind: 'extranet', groupId, people })
@@ -120,8 +121,8 @@ for (const backend of BACKENDS) {
       expect(foreign.status).toBe(404)
     })
 
-    it('a rule for a department lets its people invite employees into their own department only', async () => {
-      const { admin, owner, sales } = await setUp()
+    it('a rule for a department lets its people invite employees into their own department only; its head may see them', async () => {
+      const { stack, admin, owner, other, headId, sales } = await setUp()
       const policy = (await admin.get('/api/policy')).body.policy
       await admin.put('/api/policy', {
         ...policy,
@@ -137,6 +138,23 @@ for (const backend of BACKENDS) {
       const elsewhere = await owner.post('/api/embedded/check', { kind: 'intranet', departmentId: 1, people: 'new.colleague@example.com' })
       expect(elsewhere.body.decision).toMatchObject({ decision: 'deny', reasons: ['you may not invite into this department'] })
       expect((await owner.post('/api/embedded/check', { kind: 'intranet', departmentId: null, people: 'x@example.com' })).body.error.code).toBe('missing_department')
+
+      const sent = await owner.post(`/api/embedded/${own.body.importId}/send`)
+      expect(sent.status, sent.text).toBe(201)
+      await waitForJob(owner, sent.body.jobId, (j) => j.status === 'completed', 'the colleague invite')
+      const head = await sessionApi(stack, headId)
+      const emails = async (api: Api) => ((await api.get('/api/invitations')).body.rows as Array<{ email: string }>).map((r) => r.email)
+      // By default everyone sees only their own invitations.
+      expect(await emails(head)).toEqual([])
+      expect(await emails(owner)).toEqual(['new.colleague@example.com'])
+      const policy2 = (await admin.get('/api/policy')).body.policy
+      await admin.put('/api/policy', { ...policy2, departmentVisibility: true })
+      // The head of Sales sees the invitations of Sales' people; someone outside Sales still sees none of them.
+      expect(await emails(head)).toEqual(['new.colleague@example.com'])
+      expect(await emails(other)).toEqual([])
+      const id = (await owner.get('/api/invitations')).body.rows[0].id as string
+      expect((await head.get(`/api/invitations/${id}`)).status).toBe(200)
+      expect((await other.get(`/api/invitations/${id}`)).status).toBe(404)
     })
   })
 }

@@ -24,7 +24,7 @@ export function databaseBattery(open: OpenTestDatabase): void {
         ]),
       )
       const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(peer.db)
-      expect(rows.map((r) => r.name)).toEqual(['0001_foundation', '0002_invites', '0003_imports', '0004_extranet', '0005_invitation_existing_user', '0006_collabs', '0007_robots', '0008_invite_policy'])
+      expect(rows.map((r) => r.name)).toEqual(['0001_foundation', '0002_invites', '0003_imports', '0004_extranet', '0005_invitation_existing_user', '0006_collabs', '0007_robots', '0008_invite_policy', '0009_department_heads'])
     })
 
     it('reads BIGINT columns and counts as JS numbers', async () => {

@@ -43,11 +43,19 @@ const EXPORT_HEADER = ['E-mail', 'Phone', 'Name', 'Last name', 'State', 'Invited
 const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString())
 
 /** The invitation ledger: every invitation from every path, its history, reminders and exports. */
-export function invitationsApi(deps: { ledger: LedgerStore; lifecycle: InvitationLifecycle; templates: TemplateStore; portals: PortalStore; clock: Clock }): Router {
+export function invitationsApi(deps: {
+  ledger: LedgerStore
+  lifecycle: InvitationLifecycle
+  templates: TemplateStore
+  portals: PortalStore
+  /** Whose invitations a viewer sees (null: all); the invite policy decides for managers. */
+  visibleInviters: (memberId: string, v: { userId: number; isAdmin: boolean }) => Promise<number[] | null>
+  clock: Clock
+}): Router {
   const r = Router()
 
-  /** Admins see the whole portal; anyone else sees the invitations they sent. */
-  function filterOf(s: AppSessionRecord, q: z.infer<typeof filterQuery>): LedgerFilter {
+  /** Admins see the whole portal; anyone else the invitations they sent (and, by policy, their departments'). */
+  async function filterOf(s: AppSessionRecord, q: z.infer<typeof filterQuery>): Promise<LedgerFilter> {
     const f: LedgerFilter = {}
     if (q.state) f.states = [q.state]
     if (q.templateId) f.templateId = q.templateId
@@ -55,7 +63,8 @@ export function invitationsApi(deps: { ledger: LedgerStore; lifecycle: Invitatio
     if (q.q) f.search = q.q
     if (q.olderThanDays !== undefined) f.sentBefore = deps.clock.now() - q.olderThanDays * DAY_MS
     if (q.invitedBy !== undefined) f.invitedBy = q.invitedBy
-    if (!s.isAdmin) f.invitedBy = s.userId
+    const visible = await deps.visibleInviters(s.memberId, s)
+    if (visible !== null) f.invitedByAny = visible
     return f
   }
 
@@ -63,7 +72,7 @@ export function invitationsApi(deps: { ledger: LedgerStore; lifecycle: Invitatio
     const s = sessionOf(res)
     const q = parseInput(pageQuery, req.query)
     const [{ rows, total }, portal] = await Promise.all([
-      deps.ledger.list(s.memberId, filterOf(s, q), { limit: q.limit, offset: q.offset }),
+      deps.ledger.list(s.memberId, await filterOf(s, q), { limit: q.limit, offset: q.offset }),
       deps.portals.get(s.memberId),
     ])
     // Where the portal cannot resend through REST, every outstanding row links to the person's page ("Invite again").
@@ -77,7 +86,7 @@ export function invitationsApi(deps: { ledger: LedgerStore; lifecycle: Invitatio
 
   r.get(['/invitations/export.csv', '/invitations/export.xlsx'], async (req, res) => {
     const s = sessionOf(res)
-    const { rows } = await deps.ledger.list(s.memberId, filterOf(s, parseInput(filterQuery, req.query)), { limit: EXPORT_LIMIT, offset: 0 })
+    const { rows } = await deps.ledger.list(s.memberId, await filterOf(s, parseInput(filterQuery, req.query)), { limit: EXPORT_LIMIT, offset: 0 })
     // Archived templates too: an old invitation still names the template it went out with.
     const templateNames = new Map((await deps.templates.list(s.memberId, { includeArchived: true })).map((t) => [t.id, t.name]))
     const cells = rows.map((i) => [
@@ -93,7 +102,8 @@ export function invitationsApi(deps: { ledger: LedgerStore; lifecycle: Invitatio
   r.get('/invitations/:id', async (req, res) => {
     const s = sessionOf(res)
     const [inv, portal] = await Promise.all([deps.ledger.get(s.memberId, String(req.params.id)), deps.portals.get(s.memberId)])
-    if (!inv || (!s.isAdmin && inv.invitedBy !== s.userId)) throw new NotFoundError('invitation_not_found', 'There is no such invitation')
+    const visible = inv ? await deps.visibleInviters(s.memberId, s) : null
+    if (!inv || (visible !== null && (inv.invitedBy === null || !visible.includes(inv.invitedBy)))) throw new NotFoundError('invitation_not_found', 'There is no such invitation')
     const history = await deps.ledger.history(s.memberId, inv.id)
     res.json({
       invitation: rowView(inv, portal),
