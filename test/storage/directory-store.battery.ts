@@ -96,18 +96,29 @@ export function directoryStoreBattery(open: OpenTestDatabase, backend: string): 
       expect(await directory.maxUserId('m1')).toBe(0)
     })
 
+    it('userIdsInDepartments matches whole department ids in the users\' lists', async () => {
+      const directory = setup()
+      await directory.upsertUsers('m1', [
+        user(1, { departments: [1] }), user(2, { departments: [12, 3] }), user(3, { departments: [3, 12] }), user(4, { departments: [2, 21] }), user(5, { departments: [] }),
+      ])
+      await directory.upsertUsers('m2', [user(9, { departments: [12] })])
+      expect(await directory.userIdsInDepartments('m1', [12])).toEqual([2, 3])
+      expect(await directory.userIdsInDepartments('m1', [1, 2])).toEqual([1, 4])
+      expect(await directory.userIdsInDepartments('m1', [])).toEqual([])
+    })
+
     it('replaceDepartments and replaceGroups replace the whole list', async () => {
       const directory = setup()
       await directory.replaceDepartments('m1', [
-        { id: 5, name: 'Продажи', parentId: 1 },
+        { id: 5, name: 'Продажи', parentId: 1, headId: 7 },
         { id: 1, name: 'Компания', parentId: null },
       ])
       expect(await directory.departments('m1')).toEqual([
-        { id: 1, name: 'Компания', parentId: null },
-        { id: 5, name: 'Продажи', parentId: 1 },
+        { id: 1, name: 'Компания', parentId: null, headId: null },
+        { id: 5, name: 'Продажи', parentId: 1, headId: 7 },
       ])
       await directory.replaceDepartments('m1', [{ id: 2, name: 'Only', parentId: null }])
-      expect(await directory.departments('m1')).toEqual([{ id: 2, name: 'Only', parentId: null }])
+      expect(await directory.departments('m1')).toEqual([{ id: 2, name: 'Only', parentId: null, headId: null }])
       await directory.replaceDepartments('m1', [])
       expect(await directory.departments('m1')).toEqual([])
 
