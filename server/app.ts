@@ -153,7 +153,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     portals: stores.portals, runner, lifecycle, now: () => clock.now(),
   })
   const inviteRequests = createInviteRequests({ requests: stores.inviteRequests, invites, portals: stores.portals, gateway, names, audit: stores.audit, clock, log })
-  const embedded = createEmbeddedInvites({ invites, policy, requests: inviteRequests, portals: stores.portals, names })
+  const embedded = createEmbeddedInvites({ invites, policy, requests: inviteRequests, portals: stores.portals, names, audit: stores.audit, clock })
   const scheduler = createInvitationScheduler({
     ledger: stores.ledger, lifecycle, clock, log, syncDirectory: (m) => invites.syncDirectory(m, false),
     guests: { membersWithDue: (now, limit) => stores.guests.membersWithDue(now, limit), runDue: (m) => guestLifecycle.runDue(m) },

@@ -6,6 +6,8 @@
 import { AppError } from '../shared/errors.js'
 import type { InviteService } from '../invites/invite-service.js'
 import type { PeopleNames } from '../invites/people-names.js'
+import type { Clock } from '../shared/clock.js'
+import type { AuditLog } from '../storage/audit-log.js'
 import type { PortalStore } from '../storage/portal-store.js'
 import type { InviteAsk, PolicyDecision } from './invite-policy.js'
 import type { InviteRequests, Viewer } from './invite-requests.js'
@@ -22,7 +24,7 @@ export type EmbeddedSend =
   | { status: 'sent'; jobId: string }
   | { status: 'requested'; requestId: string; reasons: string[] }
 
-export function createEmbeddedInvites(deps: { invites: InviteService; policy: PolicyService; requests: InviteRequests; portals: PortalStore; names: PeopleNames }) {
+export function createEmbeddedInvites(deps: { invites: InviteService; policy: PolicyService; requests: InviteRequests; portals: PortalStore; names: PeopleNames; audit: AuditLog; clock: Clock }) {
   function checkTarget(t: EmbeddedTarget): void {
     if (t.kind === 'extranet' && t.groupId === null) throw new AppError('missing_group', 'A guest invitation needs a group', 400)
     if (t.kind === 'intranet' && t.departmentId === null) throw new AppError('missing_department', 'An employee invitation needs a department', 400)
@@ -46,10 +48,18 @@ export function createEmbeddedInvites(deps: { invites: InviteService; policy: Po
       const ready = rows.filter((r) => r.status === 'ready' || r.status === 'warning')
       const ask: InviteAsk = { kind: settings.kind, departmentId: settings.kind === 'intranet' ? settings.departmentId : null, groupId, templateId: settings.templateId, count: ready.length }
       const decision: PolicyDecision = await deps.policy.decideFor(memberId, { id: v.userId, isAdmin: v.isAdmin }, ask)
-      if (decision.decision === 'deny') throw new AppError('policy_denied', `The invite policy does not allow this: ${decision.reasons.join('; ')}`, 403)
+      const audit = (result: 'ok' | 'refused', details: Record<string, unknown>) => deps.audit.record({
+        memberId, at: deps.clock.now(), actorUserId: v.userId, actorKind: 'user', action: 'invite.embedded', subject: importId,
+        details: { placement, kind: settings.kind, groupId, departmentId: ask.departmentId, people: ready.length, decision: decision.decision, ...details }, result,
+      })
+      if (decision.decision === 'deny') {
+        await audit('refused', { reasons: decision.reasons })
+        throw new AppError('policy_denied', `The invite policy does not allow this: ${decision.reasons.join('; ')}`, 403)
+      }
       if (decision.decision === 'allow') {
         const name = await deps.names.user(memberId, v.userId)
         const sent = await deps.invites.send(memberId, importId, { id: v.userId, name }, groupId !== null && settings.kind === 'extranet' ? { groupId } : { own: true })
+        await audit('ok', { jobId: sent.jobId })
         return { status: 'sent', jobId: sent.jobId }
       }
       if (ready.some((r) => !r.email)) throw new AppError('request_needs_email', 'Only people with an e-mail address can be asked for approval; remove the rows without one', 409)

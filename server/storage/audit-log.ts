@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { AppDatabase } from './database.js'
 import { parseJsonObject, toJsonText } from './json-column.js'
 import type { AuditLogTable } from './schema.js'
@@ -23,6 +24,14 @@ export interface AuditQuery {
   /** Cursor: the id of the last entry of the previous page. An id not in this portal's log yields an empty page. */
   beforeId?: number
   action?: string
+  /** Actions starting with this (e.g. 'invite_request.'). */
+  actionPrefix?: string
+  actorUserId?: number
+  /** at ≥ from (inclusive). */
+  from?: number
+  /** at < to (exclusive). */
+  to?: number
+  result?: AuditResult
 }
 
 export interface AuditLog {
@@ -69,6 +78,12 @@ export function createAuditLog(app: AppDatabase): AuditLog {
         .selectAll()
         .where('member_id', '=', memberId)
         .$if(q.action !== undefined, (qb) => qb.where('action', '=', q.action!))
+        // The prefix is literal (action codes contain _): escaped, with the escape character named for SQLite.
+        .$if(q.actionPrefix !== undefined, (qb) => qb.where(sql`action`, 'like', sql`${`${q.actionPrefix!.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`))
+        .$if(q.actorUserId !== undefined, (qb) => qb.where('actor_user_id', '=', q.actorUserId!))
+        .$if(q.from !== undefined, (qb) => qb.where('at', '>=', q.from!))
+        .$if(q.to !== undefined, (qb) => qb.where('at', '<', q.to!))
+        .$if(q.result !== undefined, (qb) => qb.where('result', '=', q.result!))
         .$if(cursor !== undefined, (qb) =>
           qb.where((eb) =>
             eb.or([

@@ -84,7 +84,20 @@ for (const backend of BACKENDS) {
       await until(() => notified(stack, ownerId, /accepted your invitation/).length > 0 || undefined, 'the acceptance notice')
 
       const audit = await stack.a.app.stores.audit.list(stack.portal.memberId, { limit: 50 })
-      expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['policy.saved', 'invite_request.created', 'invite_request.approved']))
+      expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['policy.saved', 'invite.embedded', 'invite_request.created', 'invite_request.approved']))
+      // The admins' audit log: filtered to the request family and to one actor, and exported.
+      const requestsOnly = (await admin.get('/api/audit?action=invite_request.')).body.entries as Array<{ action: string; details: { placement?: string } }>
+      expect(requestsOnly.map((e) => e.action).sort()).toEqual(['invite_request.approved', 'invite_request.created'])
+      const byOwner = (await admin.get(`/api/audit?actor=${ownerId}`)).body.entries as Array<{ action: string; actorUserId: number }>
+      expect(byOwner.length).toBeGreaterThan(0)
+      expect(byOwner.every((e) => e.actorUserId === ownerId)).toBe(true)
+      const csv = await admin.get('/api/audit/export.csv?action=invite.embedded')
+      expect(csv.status).toBe(200)
+      expect(csv.text.split('\n')[0]).toContain('Placement')
+      expect(csv.text).toContain('invite.embedded')
+      expect(csv.text).not.toContain('invite_request.created')
+      expect((await owner.get('/api/audit')).status).toBe(403)
+      expect((await owner.get('/api/audit/export.csv')).status).toBe(403)
     })
 
     it('someone no rule covers asks, the admin declines with a reason; a request can be withdrawn; "deny" refuses', async () => {

@@ -64,6 +64,20 @@ export function auditLogBattery(open: OpenTestDatabase): void {
       expect(await audit.list('m1', { limit: 10, action: 'nothing.like.this' })).toEqual([])
     })
 
+    it('filters by a literal action prefix, actor, time window and result', async () => {
+      const audit = setup()
+      await audit.record(entry({ action: 'invite_request.created', at: T0 }))
+      await audit.record(entry({ action: 'invite_request.approved', at: T0 + 10, actorUserId: 1 }))
+      // "_" is not a wildcard: inviteXrequest must not match the prefix invite_request.
+      await audit.record(entry({ action: 'inviteXrequest.created', at: T0 + 20 }))
+      await audit.record(entry({ action: 'policy.saved', at: T0 + 30, actorUserId: 1, result: 'failed' }))
+      const actions = async (q: Parameters<typeof audit.list>[1]) => (await audit.list('m1', q)).map((e) => e.action)
+      expect(await actions({ limit: 10, actionPrefix: 'invite_request.' })).toEqual(['invite_request.approved', 'invite_request.created'])
+      expect(await actions({ limit: 10, actorUserId: 1 })).toEqual(['policy.saved', 'invite_request.approved'])
+      expect(await actions({ limit: 10, from: T0 + 10, to: T0 + 30 })).toEqual(['inviteXrequest.created', 'invite_request.approved'])
+      expect(await actions({ limit: 10, result: 'failed' })).toEqual(['policy.saved'])
+    })
+
     it('never shows another portal’s entries, nor pages from another portal’s cursor', async () => {
       const audit = setup()
       await audit.record(entry({ memberId: 'm1', action: 'mine' }))

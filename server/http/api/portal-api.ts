@@ -1,6 +1,8 @@
 import { Router } from 'express'
+import { toCsv, toXlsx } from '../../invites/export-table.js'
 import { z } from 'zod'
 import { InputError, NotFoundError } from '../../shared/errors.js'
+import { parseInput } from './parse-input.js'
 import type { InstallService } from '../../install/install-service.js'
 import type { AuditLog } from '../../storage/audit-log.js'
 import type { PortalRecord, PortalStore } from '../../storage/portal-store.js'
@@ -19,7 +21,15 @@ const sessionBody = z.object({ authId: z.string().min(1).max(512), memberId: z.s
 const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   beforeId: z.coerce.number().int().positive().optional(),
+  /** An action, or a family of them ending with a dot (invite_request.). */
+  action: z.string().trim().regex(/^[a-z_.]{1,64}$/, 'must be an action code').optional(),
+  actor: z.coerce.number().int().positive().optional(),
+  from: z.coerce.number().int().min(0).optional(),
+  to: z.coerce.number().int().min(0).optional(),
+  result: z.enum(['ok', 'refused', 'failed']).optional(),
 })
+const AUDIT_EXPORT_LIMIT = 10_000
+const AUDIT_HEADER = ['Time', 'Actor', 'Actor kind', 'Action', 'Subject', 'Result', 'Placement', 'Details']
 
 /** The one route without a bearer: a fresh frame AUTH_ID buys a new app session. */
 export function sessionApi(deps: { sessions: AppSessions; verification: PortalVerification }): Router {
@@ -102,12 +112,38 @@ export function portalApi(deps: {
     res.json({ registration })
   })
 
+  /** The audit log (admins): who did what, when, from which placement, with what result; filters and export. */
+  const auditFilter = (q: z.infer<typeof auditQuery>) => ({
+    ...(q.action ? (q.action.endsWith('.') ? { actionPrefix: q.action } : { action: q.action }) : {}),
+    ...(q.actor !== undefined ? { actorUserId: q.actor } : {}),
+    ...(q.from !== undefined ? { from: q.from } : {}),
+    ...(q.to !== undefined ? { to: q.to } : {}),
+    ...(q.result ? { result: q.result } : {}),
+  })
+
   r.get('/audit', async (req, res) => {
     const s = requireAdmin(res)
-    const q = auditQuery.safeParse(req.query)
-    if (!q.success) throw new InputError('bad_request', 'limit must be 1–200 and beforeId a positive id')
-    const entries = await deps.audit.list(s.memberId, { limit: q.data.limit, ...(q.data.beforeId ? { beforeId: q.data.beforeId } : {}) })
+    const q = parseInput(auditQuery, req.query)
+    const entries = await deps.audit.list(s.memberId, { limit: q.limit, ...(q.beforeId ? { beforeId: q.beforeId } : {}), ...auditFilter(q) })
     res.json({ entries })
+  })
+
+  r.get(['/audit/export.csv', '/audit/export.xlsx'], async (req, res) => {
+    const s = requireAdmin(res)
+    const q = parseInput(auditQuery.omit({ limit: true, beforeId: true }), req.query)
+    const entries = []
+    for (let beforeId: number | undefined; entries.length < AUDIT_EXPORT_LIMIT;) {
+      const page = await deps.audit.list(s.memberId, { limit: 200, ...(beforeId ? { beforeId } : {}), ...auditFilter({ ...q, limit: 200 }) })
+      entries.push(...page)
+      if (page.length < 200) break
+      beforeId = page.at(-1)!.id
+    }
+    const cells = entries.map((e) => [
+      new Date(e.at).toISOString(), e.actorUserId, e.actorKind, e.action, e.subject, e.result,
+      typeof e.details.placement === 'string' ? e.details.placement : '', JSON.stringify(e.details),
+    ])
+    if (req.path.endsWith('.xlsx')) res.attachment('audit.xlsx').type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(await toXlsx('Audit', AUDIT_HEADER, cells))
+    else res.attachment('audit.csv').type('text/csv; charset=utf-8').send(toCsv(AUDIT_HEADER, cells))
   })
 
   return r
