@@ -129,7 +129,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
   })
   const robotOutcomes = createRobotOutcomes({ runs: stores.robotRuns, ledger: stores.ledger, portals: stores.portals, gateway, clock, log })
   const policy = createPolicyService({ store: stores.invitePolicy, directory: stores.directory, ledger: stores.ledger, gateway, clock })
-  const inviterNotices = createInviterNotices({ policy, portals: stores.portals, gateway, log })
+  const inviterNotices = createInviterNotices({ policy, store: stores.invitePolicy, ledger: stores.ledger, portals: stores.portals, gateway, clock, log })
   const lifecycle = createInvitationLifecycle({
     ledger: stores.ledger, directory: stores.directory, portals: stores.portals, gateway, audit: stores.audit, clock, log,
     onAccepted: async (memberId, inv) => {
@@ -157,6 +157,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
   const scheduler = createInvitationScheduler({
     ledger: stores.ledger, lifecycle, clock, log, syncDirectory: (m) => invites.syncDirectory(m, false),
     guests: { membersWithDue: (now, limit) => stores.guests.membersWithDue(now, limit), runDue: (m) => guestLifecycle.runDue(m) },
+    digest: (m) => inviterNotices.digest(m),
   })
   const collabSettings = createCollabSettings({ collabs: stores.collabs, clock })
   const collabSync = createCollabSync({ gateway, collabs: stores.collabs, portals: stores.portals, ledger: stores.ledger, settings: collabSettings, clock, log })
@@ -225,7 +226,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
       }),
       collabsApi({
         dashboard: collabDashboard, sync: collabSync, kickSync: (m) => collabScheduler.kick(m), actions: collabActionRunner, reviews: accessReviews, reviewStore: stores.reviews,
-        collabs: stores.collabs, settings: collabSettings, invites, portals: stores.portals, names, clock,
+        collabs: stores.collabs, settings: collabSettings, invites, embedded, portals: stores.portals, names, clock,
       }),
       policyApi({ policy, embedded, requests: inviteRequests, verification, gateway, audit: stores.audit, clock }),
       robotsApi({ runs: stores.robotRuns, settings: robotSettings, portals: stores.portals, audit: stores.audit, clock }),

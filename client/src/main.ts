@@ -7,7 +7,7 @@ import { configureAuth } from './api/http'
 import { BOOT_KEY, readBoot } from './boot'
 import { initB24 } from './composables/useB24'
 import { createAppI18n } from './i18n'
-import { groupTabId, initialPathFor } from './placement'
+import { initialPathFor, pinsHome } from './placement'
 import { createAppRouter } from './router'
 import { usePortalStore } from './stores/portal'
 import { useSessionStore } from './stores/session'
@@ -24,10 +24,11 @@ app.provide(BOOT_KEY, boot)
 app.use(pinia)
 app.use(i18n)
 // Installed in every mode: B24 buttons and links resolve through vue-router. In a group's tab its page
-// is home; a deep link (#/collabs/reviews/12) only opens first.
+// is home (as is the invite form in a CRM card's tab or the profile menu); a deep link
+// (#/collabs/reviews/12, #/requests) only opens first.
 app.use(
   boot.mode === 'app'
-    ? createAppRouter(initialPathFor(boot.placement, boot.placementOptions, window.location.hash), groupTabId(boot.placement, boot.placementOptions) !== null)
+    ? createAppRouter(initialPathFor(boot.placement, boot.placementOptions, window.location.hash), pinsHome(boot.placement, boot.placementOptions))
     : createAppRouter('/'),
 )
 app.use(b24UiPlugin)

@@ -47,15 +47,37 @@ export const routes: RouteRecordRaw[] = [
     props: route => ({ reviewId: String(route.params.reviewId) }),
     meta: { section: 'collabs' },
   },
+  { path: '/requests', name: 'requests', component: workView(() => import('./views/RequestsView.vue')), meta: { section: 'requests' } },
+  {
+    path: '/requests/:requestId([0-9a-f-]{36})',
+    name: 'request',
+    component: workView(() => import('./views/RequestsView.vue')),
+    props: route => ({ requestId: String(route.params.requestId) }),
+    meta: { section: 'requests' },
+  },
+  // Focused views of the portal's placements (pinned home there, see placement.ts): a CRM card's tab, the profile menu.
+  {
+    path: '/embedded/crm/:entity(contact|company)/:entityId(\\d+)',
+    name: 'embedded-crm',
+    component: workView(() => import('./views/EmbeddedInviteView.vue')),
+    props: route => ({ mode: 'crm', entity: String(route.params.entity), entityId: Number(route.params.entityId) }),
+  },
+  {
+    path: '/embedded/colleague',
+    name: 'embedded-colleague',
+    component: workView(() => import('./views/EmbeddedInviteView.vue')),
+    props: { mode: 'colleague' },
+  },
   { path: '/automation', name: 'automation', component: workView(() => import('./views/AutomationView.vue')), meta: { section: 'automation' } },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { section: 'settings' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
 /**
- * @param initialPath The first view (see placement.ts: a group tab's group, or a deep link).
- * @param pinHome The first view also becomes home: the dashboard, which a group tab has no
- *   navigation to, redirects there. Not for a deep link, after which the app is the whole app.
+ * @param initialPath The first view (see placement.ts: a group tab's group, a CRM card's or the
+ *   profile menu's invite form, or a deep link).
+ * @param pinHome The first view also becomes home: the dashboard, which a placement's focused view
+ *   has no navigation to, redirects there. Not for a deep link, after which the app is the whole app.
  */
 export function createAppRouter(initialPath = '/', pinHome = false): Router {
   const history = createMemoryHistory()

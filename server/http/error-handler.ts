@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express'
-import { AppError, InputError, NotAvailableError } from '../shared/errors.js'
+import { AppError, InputError, NotAvailableError, PolicyDeniedError } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 
 /**
@@ -23,7 +23,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     else if (appErr.status === 401 || appErr.status === 403) log.warn({ code: appErr.code, path: req.path }, 'request refused')
     if (res.headersSent) return
     res.status(appErr.status).json({
-      error: { code: appErr.code, message: appErr.message, ...((appErr instanceof InputError || appErr instanceof NotAvailableError) && appErr.details !== undefined ? { details: appErr.details } : {}) },
+      error: { code: appErr.code, message: appErr.message, ...((appErr instanceof InputError || appErr instanceof NotAvailableError || appErr instanceof PolicyDeniedError) && appErr.details !== undefined ? { details: appErr.details } : {}) },
     })
   }
 }

@@ -82,7 +82,7 @@ export function createDirectorySync(deps: { gateway: PortalGateway; directory: D
     await directory.replaceDepartments(memberId, departments.map((d: any) => ({ id: Number(d.ID), name: String(d.NAME ?? ''), parentId: d.PARENT ? Number(d.PARENT) : null, headId: Number(d.UF_HEAD) > 0 ? Number(d.UF_HEAD) : null })))
     await directory.replaceGroups(memberId, groups.map((g: any) => ({
       id: Number(g.ID), name: String(g.NAME ?? ''), isExtranet: g.IS_EXTRANET === 'Y' || g.IS_EXTRANET === true,
-      type: typeof g.TYPE === 'string' ? g.TYPE : null, ownerId: g.OWNER_ID ? Number(g.OWNER_ID) : null, active: g.ACTIVE !== 'N',
+      type: typeof g.TYPE === 'string' ? g.TYPE : null, ownerId: g.OWNER_ID ? Number(g.OWNER_ID) : null, active: g.ACTIVE !== 'N', visible: g.VISIBLE !== 'N' && g.VISIBLE !== false,
     })))
     return requests
   }

@@ -22,6 +22,8 @@ export function createInvitationScheduler(deps: {
   syncDirectory: (memberId: string) => Promise<void>
   /** Guest stays: notices before their end date, and ends (server/extranet/guest-lifecycle.ts). */
   guests?: { membersWithDue(now: number, limit: number): Promise<string[]>; runDue(memberId: string): Promise<unknown> }
+  /** The inviters' daily digest for a portal with outstanding invitations (it claims its own day). */
+  digest?: (memberId: string) => Promise<unknown>
 }) {
   let timer: NodeJS.Timeout | undefined
   let syncTimer: NodeJS.Timeout | undefined
@@ -48,9 +50,16 @@ export function createInvitationScheduler(deps: {
       await deps.lifecycle.runDue(memberId).catch((e: unknown) => deps.log.warn({ memberId, err: errorText(e) }, 'reminder pass failed'))
     }
     const guests = deps.guests
-    if (!guests) return
-    for (const memberId of await guests.membersWithDue(deps.clock.now(), PORTALS_PER_PASS)) {
-      await guests.runDue(memberId).catch((e: unknown) => deps.log.warn({ memberId, err: errorText(e) }, 'guest pass failed'))
+    if (guests) {
+      for (const memberId of await guests.membersWithDue(deps.clock.now(), PORTALS_PER_PASS)) {
+        await guests.runDue(memberId).catch((e: unknown) => deps.log.warn({ memberId, err: errorText(e) }, 'guest pass failed'))
+      }
+    }
+    const digest = deps.digest
+    if (digest) {
+      for (const memberId of await deps.ledger.membersWithOutstanding(PORTALS_PER_PASS)) {
+        await digest(memberId).catch((e: unknown) => deps.log.warn({ memberId, err: errorText(e) }, 'inviters digest failed'))
+      }
     }
   }
 

@@ -3,7 +3,7 @@
  * is checked like a file's rows, the policy decides on what the check found, and the send goes out at once,
  * becomes a request for approval, or is refused with the reasons. The same path for every embedded tab.
  */
-import { AppError } from '../shared/errors.js'
+import { AppError, NotFoundError, PolicyDeniedError } from '../shared/errors.js'
 import type { InviteService } from '../invites/invite-service.js'
 import type { PeopleNames } from '../invites/people-names.js'
 import type { Clock } from '../shared/clock.js'
@@ -34,6 +34,7 @@ export function createEmbeddedInvites(deps: { invites: InviteService; policy: Po
     /** The dry run of the list, and what the policy would say about sending its ready rows. */
     async check(memberId: string, v: Viewer, text: string, t: EmbeddedTarget) {
       checkTarget(t)
+      if (t.groupId !== null && !(await deps.policy.canSeeGroup(memberId, v, t.groupId))) throw new NotFoundError('group_not_found', 'There is no such group')
       const portal = await deps.portals.get(memberId)
       const checked = await deps.invites.checkPasted(memberId, v.userId, text, { ...t, lang: portal?.lang === 'en' ? 'en' : 'ru' })
       const count = checked.summary.ready + checked.summary.warnings
@@ -54,7 +55,7 @@ export function createEmbeddedInvites(deps: { invites: InviteService; policy: Po
       })
       if (decision.decision === 'deny') {
         await audit('refused', { reasons: decision.reasons })
-        throw new AppError('policy_denied', `The invite policy does not allow this: ${decision.reasons.join('; ')}`, 403)
+        throw new PolicyDeniedError({ reasons: decision.reasons })
       }
       if (decision.decision === 'allow') {
         const name = await deps.names.user(memberId, v.userId)

@@ -76,6 +76,17 @@ export function createPolicyService(deps: { store: InvitePolicyStore; directory:
       }).map((d) => d.id)
       return [...new Set([v.userId, ...(await deps.directory.userIdsInDepartments(memberId, under))])]
     },
+    /**
+     * A hidden group exists, for a non-admin, only if they are in it (the directory was read with the admin's
+     * token, so its names must not reach people the portal would not show them to).
+     */
+    async canSeeGroup(memberId: string, v: { userId: number; isAdmin: boolean }, groupId: number): Promise<boolean> {
+      if (v.isAdmin) return true
+      const g = (await deps.directory.groups(memberId)).find((x) => x.id === groupId)
+      if (!g || g.visible !== false) return true
+      const r = (await readGroupRosters(deps.gateway, memberId, [groupId], { missingIsEmpty: true })).get(groupId)
+      return !!r && (r.ownerId === v.userId || r.members.has(v.userId) || r.moderators.has(v.userId) || r.invited.has(v.userId))
+    },
     /** The group's owner as the portal says now; null when the group is gone or hidden. */
     async groupOwner(memberId: string, groupId: number): Promise<number | null> {
       const rosters = await readGroupRosters(deps.gateway, memberId, [groupId], { missingIsEmpty: true })

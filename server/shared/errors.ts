@@ -35,6 +35,13 @@ export class NotAvailableError extends AppError {
   }
 }
 
+/** The invite policy refuses; `details.reasons` lists why, for the UI to show. */
+export class PolicyDeniedError extends AppError {
+  constructor(readonly details: { reasons: string[] }) {
+    super('policy_denied', `The invite policy does not allow this: ${details.reasons.join('; ')}`, 403)
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(code: string, message: string) {
     super(code, message, 404)

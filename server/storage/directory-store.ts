@@ -37,6 +37,8 @@ export interface DirectoryGroup {
   type: string | null
   ownerId: number | null
   active: boolean
+  /** VISIBLE; absent means visible. */
+  visible?: boolean
 }
 
 export interface DirectorySyncState {
@@ -78,7 +80,7 @@ export interface DirectoryStore {
 
 const USER_COLUMNS = 12
 const DEPARTMENT_COLUMNS = 5
-const GROUP_COLUMNS = 7
+const GROUP_COLUMNS = 8
 
 const normalizeEmail = (email: string | null): string | null => {
   const key = email?.trim().toLowerCase()
@@ -113,6 +115,7 @@ export function createDirectoryStore(app: AppDatabase): DirectoryStore {
     type: row.type,
     ownerId: row.owner_id,
     active: row.active === 1,
+    visible: Number(row.visible) !== 0,
   })
 
   /** Looks `keys` up in `column`, chunking the IN list; returns the best user per key. */
@@ -263,6 +266,7 @@ export function createDirectoryStore(app: AppDatabase): DirectoryStore {
         type: g.type,
         owner_id: g.ownerId,
         active: g.active ? 1 : 0,
+        visible: g.visible === false ? 0 : 1,
       }))
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('directory_groups').where('member_id', '=', memberId).execute()

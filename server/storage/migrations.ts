@@ -708,16 +708,23 @@ function invitePolicy(): Migration {
   }
 }
 
-// Department heads (UF_HEAD): managers may see their departments' invitations when the policy allows.
+// Department heads (UF_HEAD): managers may see their departments' invitations when the policy allows; the
+// day the inviters' digest last went out for a portal (once a day across instances); and whether a group is
+// visible (a hidden group's name is not shown to people outside it).
 function departmentHeads(dialect: Dialect): Migration {
+  const addColumn = async (db: Kysely<any>, table: string, column: string, type: 'bigint' | 'text' | 'integer NOT NULL DEFAULT 1') => {
+    if (dialect === 'postgres') {
+      await sql.raw(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type}`).execute(db)
+      return
+    }
+    const cols = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table})`.execute(db)
+    if (!cols.rows.some((c) => c.name === column)) await sql.raw(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`).execute(db)
+  }
   return {
     async up(db) {
-      if (dialect === 'postgres') {
-        await sql`ALTER TABLE directory_departments ADD COLUMN IF NOT EXISTS head_id bigint`.execute(db)
-        return
-      }
-      const cols = await sql<{ name: string }>`PRAGMA table_info(directory_departments)`.execute(db)
-      if (!cols.rows.some((c) => c.name === 'head_id')) await sql`ALTER TABLE directory_departments ADD COLUMN head_id bigint`.execute(db)
+      await addColumn(db, 'directory_departments', 'head_id', 'bigint')
+      await addColumn(db, 'invite_policy', 'digest_day', 'text')
+      await addColumn(db, 'directory_groups', 'visible', 'integer NOT NULL DEFAULT 1')
     },
   }
 }

@@ -233,6 +233,8 @@ export interface DirectoryGroupsTable {
   owner_id: number | null
   /** 0 or 1. */
   active: number
+  /** 0 or 1 (VISIBLE): a hidden group's name is shown only to its members and admins. */
+  visible: ColumnType<number, number | undefined, number>
 }
 
 export interface DirectorySyncTable {
@@ -483,6 +485,8 @@ export interface InvitePolicyTable {
   policy: JsonText
   updated_at: EpochMs
   updated_by: number | null
+  /** YYYY-MM-DD (UTC) of the last inviters' digest. */
+  digest_day: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface InviteRequestsTable {

@@ -79,6 +79,16 @@ for (const backend of BACKENDS) {
       expect(ledger[0]).toMatchObject({ invitedBy: ownerId, source: 'group_tab', target: { groupIds: [group] } })
       expect((await admin.post(`/api/requests/${asked.body.requestId}/approve`, {})).status).toBe(409)
 
+      // A day later the owner gets the daily list of what still waits (three is still pending), once a day.
+      const digest = stack.a.app.scheduler
+      await stack.a.app.db.db.updateTable('invitations').set({ sent_at: Date.now() - 2 * 86_400_000 }).where('member_id', '=', stack.portal.memberId).execute()
+      await digest.runNow()
+      const pending = notified(stack, ownerId, /still pending/)
+      expect(pending).toHaveLength(1)
+      expect(pending[0]!.message).toMatch(/3 of your invitations are still pending: Guest One, Guest Two, Guest Three\./)
+      await digest.runNow()
+      expect(notified(stack, ownerId, /still pending/)).toHaveLength(1)
+
       // The invitee accepts: the owner hears of it.
       await stack.portal.acceptInvitation('two@partner.example')
       await until(() => notified(stack, ownerId, /accepted your invitation/).length > 0 || undefined, 'the acceptance notice')
@@ -128,7 +138,7 @@ for (const backend of BACKENDS) {
       expect(denied.body.decision).toMatchObject({ decision: 'deny' })
       const refused = await other.post(`/api/embedded/${denied.body.importId}/send`)
       expect(refused.status).toBe(403)
-      expect(refused.body.error.code).toBe('policy_denied')
+      expect(refused.body.error).toMatchObject({ code: 'policy_denied', details: { reasons: ['no invitation rule covers you'] } })
       // Another user's checked list cannot be sent by someone else.
       const foreign = await admin.post(`/api/embedded/${denied.body.importId}/send`)
       expect(foreign.status).toBe(404)

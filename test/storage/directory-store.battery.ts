@@ -123,8 +123,8 @@ export function directoryStoreBattery(open: OpenTestDatabase, backend: string): 
       expect(await directory.departments('m1')).toEqual([])
 
       const groups = [
-        { id: 9, name: 'Partners', isExtranet: true, type: 'project', ownerId: 1, active: true },
-        { id: 3, name: 'Team', isExtranet: false, type: null, ownerId: null, active: false },
+        { id: 9, name: 'Partners', isExtranet: true, type: 'project', ownerId: 1, active: true, visible: false },
+        { id: 3, name: 'Team', isExtranet: false, type: null, ownerId: null, active: false, visible: true },
       ]
       await directory.replaceGroups('m1', groups)
       expect(await directory.groups('m1')).toEqual([groups[1], groups[0]])

@@ -1,8 +1,10 @@
 import { getJson, patchJson, postJson, request } from './http'
+import { toSendOutcome } from './policy'
 import type {
   ConfirmEndResponse,
   DryRunRow,
   DryRunSummary,
+  EmbeddedSendResponse,
   ExtranetGroupListResponse,
   ExtranetGroupResponse,
   GroupInviteResponse,
@@ -48,9 +50,12 @@ export function inviteToGroup(groupId: number, people: string): Promise<GroupInv
   return postJson<GroupInviteResponse>(`${groupPath(groupId)}/invite`, { people }, { timeoutMs: INVITE_TIMEOUT_MS })
 }
 
-/** POST /api/extranet/groups/:groupId/invite/:importId/send: the group manager's send (source group_tab). */
-export function sendGroupInvite(groupId: number, importId: string): Promise<{ jobId: string }> {
-  return postJson<{ jobId: string }>(`${groupPath(groupId)}/invite/${encodeURIComponent(importId)}/send`, {})
+/**
+ * POST /api/extranet/groups/:groupId/invite/:importId/send: the group manager's send (source group_tab).
+ * The invite policy decides: 201 sent (a job to follow) or 202 requested (an approver was notified); 403 policy_denied.
+ */
+export async function sendGroupInvite(groupId: number, importId: string): Promise<EmbeddedSendResponse> {
+  return toSendOutcome(await postJson<unknown>(`${groupPath(groupId)}/invite/${encodeURIComponent(importId)}/send`, {}))
 }
 
 /** PATCH /api/extranet/groups/:groupId/invite/:importId/rows/:row: exclude or include a row of the checked list. */

@@ -1006,3 +1006,155 @@ export interface RobotSettings {
 export interface RobotSettingsResponse {
   settings: RobotSettings
 }
+
+// ---------------------------------------------------------------------------------------------
+// Invite policy (admins): GET/PUT /api/policy
+// Embedded invites (a CRM card's tab, the profile menu): POST /api/embedded/check, /:importId/send,
+//   /crm-prefill
+// Invite requests: GET /api/requests, /api/requests/:id; POST …/approve|decline|cancel
+// ---------------------------------------------------------------------------------------------
+
+/** Whom a policy rule applies to. */
+export type PolicyWho =
+  | { kind: 'everyone' }
+  /** Members of these departments (sub-departments included). */
+  | { kind: 'departments'; ids: number[] }
+  | { kind: 'users'; ids: number[] }
+  /** Owners/moderators of a group, for that group. */
+  | { kind: 'group_managers' }
+
+export type PolicyWhoKind = PolicyWho['kind']
+export const POLICY_WHO_KINDS: readonly PolicyWhoKind[] = ['everyone', 'departments', 'users', 'group_managers']
+
+export type PolicyApproval = 'never' | 'over_quota' | 'always'
+export const POLICY_APPROVALS: readonly PolicyApproval[] = ['never', 'over_quota', 'always']
+
+export type PolicyDepartmentMode = 'all' | 'own' | 'only'
+export type PolicyGroupMode = 'all' | 'managed' | 'only'
+
+/** Invitations per inviter per rolling 24 hours, at most. */
+export const POLICY_QUOTA_MAX = 10_000
+/** Rules in one policy, at most. */
+export const POLICY_RULES_MAX = 50
+
+export interface PolicyRule {
+  /** uuid (new rules get crypto.randomUUID()). */
+  id: string
+  who: PolicyWho
+  /** Employees and/or guests (at least one). */
+  kinds: InviteKind[]
+  templates: { mode: 'all' | 'only'; ids: string[] }
+  /** Employee targets; `own` = the inviter's departments. */
+  departments: { mode: PolicyDepartmentMode; ids: number[] }
+  /** Group targets; `managed` = groups the inviter owns/moderates. */
+  groups: { mode: PolicyGroupMode; ids: number[] }
+  /** 0..10000 invitations per inviter per rolling 24 h. */
+  dailyQuota: number
+  approval: PolicyApproval
+}
+
+export interface InvitePolicy {
+  /** The first rule that applies and covers the invite decides. */
+  rules: PolicyRule[]
+  /** No rule covers it: ask for approval, or refuse. */
+  outsidePolicy: 'request' | 'deny'
+  /** Managers see invitations of their departments' people. */
+  departmentVisibility: boolean
+  /** Notify inviters when their invitee accepts. */
+  notifyInviters: boolean
+}
+
+/** GET/PUT /api/policy (PUT: 400 bad_request with `[{ path, message }]`, e.g. `rules.0.dailyQuota`). */
+export interface InvitePolicyResponse {
+  policy: InvitePolicy
+}
+
+/** What the policy says about sending a checked list. `reasons` are English sentences from the server. */
+export type PolicyDecision =
+  | { decision: 'allow'; ruleId: string | null }
+  | { decision: 'request'; ruleId: string | null; reasons: string[] }
+  | { decision: 'deny'; reasons: string[] }
+
+/** POST /api/embedded/check (400 missing_group / missing_department). */
+export interface EmbeddedCheckRequest {
+  kind: InviteKind
+  departmentId: number | null
+  groupId: number | null
+  templateId: string | null
+  people: string
+}
+export interface EmbeddedCheckResponse extends GroupInviteResponse {
+  decision: PolicyDecision
+}
+
+/**
+ * POST /api/embedded/:importId/send and the group tab's POST …/invite/:importId/send:
+ * 201 sent (follow the job) or 202 requested (an approver was notified); 403 policy_denied.
+ */
+export type EmbeddedSendResponse =
+  | { status: 'sent'; jobId: string }
+  | { status: 'requested'; requestId: string; reasons: string[] }
+
+export type CrmEntity = 'contact' | 'company'
+
+/** POST /api/embedded/crm-prefill (404 crm_unavailable when the viewer may not read it). */
+export interface CrmPrefillRequest {
+  entity: CrmEntity
+  id: number
+  /** The frame's current AUTH_ID. */
+  authId: string
+}
+export interface CrmPrefillResponse {
+  email: string | null
+  /** A contact's first name, or a company's title. */
+  name: string | null
+  lastName: string | null
+}
+
+export type InviteRequestState = 'pending' | 'approved' | 'declined' | 'cancelled' | 'failed'
+export const INVITE_REQUEST_STATES: readonly InviteRequestState[] = ['pending', 'approved', 'declined', 'cancelled', 'failed']
+
+export interface InviteRequestPerson {
+  email: string
+  name: string | null
+  lastName: string | null
+}
+
+export interface InviteRequest {
+  id: string
+  requestedBy: number
+  /** e.g. 'SONET_GROUP_DETAIL_TAB', 'CRM_CONTACT_DETAIL_TAB', 'USER_PROFILE_MENU', 'DEFAULT'. */
+  placement: string
+  kind: InviteKind
+  departmentId: number | null
+  groupId: number | null
+  templateId: string | null
+  people: InviteRequestPerson[]
+  reasons: string[]
+  /** The group's owner; null = admins decide. */
+  approverId: number | null
+  state: InviteRequestState
+  decidedBy: number | null
+  decidedAt: number | null
+  /** Decline reason, or why sending failed after approval. */
+  decisionReason: string | null
+  /** The send after approval. */
+  jobId: string | null
+  createdAt: number
+  updatedAt: number
+  /** The viewer may approve/decline. */
+  canDecide: boolean
+  /** The viewer asked and it is pending. */
+  canCancel: boolean
+}
+
+/** GET /api/requests?state=&offset=&limit= (admins: all; others: theirs and those they decide). */
+export interface InviteRequestListResponse {
+  rows: InviteRequest[]
+  total: number
+}
+
+/** GET /api/requests/:id (404 request_not_found); POST …/approve|decline|cancel (403 forbidden, 409 request_decided). */
+export interface InviteRequestResponse {
+  request: InviteRequest
+}

@@ -14,6 +14,8 @@ const en = {
   nav: {
     dashboard: 'Dashboard',
     invites: 'Invites',
+    requests: 'Requests',
+    requestsWaiting: 'none wait for you | 1 waits for you | {count} wait for you',
     templates: 'Templates',
     extranet: 'Extranet',
     collabs: 'Collabs',
@@ -89,6 +91,12 @@ const en = {
       caption: 'Acceptance funnel data',
       empty: 'The funnel appears after the first invitations are sent.',
     },
+    requests: {
+      notice: 'No invite requests wait for you | 1 invite request waits for you | {count} invite requests wait for you',
+      noticeMore: 'No invite requests wait for you | {count}+ invite requests wait for you | {count}+ invite requests wait for you',
+      description: 'Managers asked to invite people beyond what the invite policy lets them do alone: approve or decline.',
+      open: 'Open the requests',
+    },
     jobs: {
       title: 'Recent bulk sends',
       empty: 'No bulk sends yet.',
@@ -157,6 +165,11 @@ const en = {
       summary: '{available} of {total} available',
       empty: 'No capability data yet.',
       caption: 'REST methods and whether they are available',
+    },
+    invitePolicy: {
+      title: 'Invite policy',
+      description: 'Who may invite whom from where they work (workgroup tabs, CRM cards, the profile menu): daily quotas and when an approver decides.',
+      loadFailed: 'Could not load the invite policy form',
     },
     robotPolicy: {
       title: 'Automation robots',

@@ -16,6 +16,7 @@ import {
 import { toApiError, type ApiError } from '../api/http'
 import type {
   ConfirmEndResponse,
+  EmbeddedSendResponse,
   ExtranetGroupView,
   ExtranetPerson,
   GroupInviteResponse,
@@ -230,11 +231,11 @@ export const useExtranetStore = defineStore('extranet', () => {
     }
   }
 
-  /** Queue the checked list; resolves to the job to follow. Throws ApiError. */
-  async function sendInvite(importId: string): Promise<string> {
+  /** Queue the checked list: a job to follow, or a request for approval (the invite policy decides). Throws ApiError. */
+  async function sendInvite(importId: string): Promise<EmbeddedSendResponse> {
     try {
       // The tab's own send: a group owner who is no portal admin may send their group's list.
-      return (await sendGroupInvite(requireGroup(), importId)).jobId
+      return await sendGroupInvite(requireGroup(), importId)
     } catch (cause) {
       throw fail(cause)
     }

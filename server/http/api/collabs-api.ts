@@ -7,6 +7,7 @@ import { collabSettingsSchema, type CollabSettingsService } from '../../collabs/
 import type { CollabSync } from '../../collabs/collab-sync.js'
 import { toCsv, toXlsx } from '../../invites/export-table.js'
 import type { InviteService } from '../../invites/invite-service.js'
+import type { EmbeddedInvites } from '../../policy/embedded-invites.js'
 import type { PeopleNames } from '../../invites/people-names.js'
 import type { Clock } from '../../shared/clock.js'
 import { AppError, NotFoundError } from '../../shared/errors.js'
@@ -64,6 +65,7 @@ export function collabsApi(deps: {
   collabs: CollabStore
   settings: CollabSettingsService
   invites: InviteService
+  embedded: EmbeddedInvites
   portals: PortalStore
   names: PeopleNames
   clock: Clock
@@ -184,8 +186,9 @@ export function collabsApi(deps: {
     const { collabId } = parseInput(collabParams, { collabId: req.params.collabId })
     const { importId } = parseInput(importParams, { importId: req.params.importId })
     await managed(s, collabId)
-    const name = await deps.names.user(s.memberId, s.userId)
-    res.status(201).json(await deps.invites.send(s.memberId, importId, { id: s.userId, name }, { groupId: collabId }))
+    // The invite policy decides (quota, approval), as for every embedded tab.
+    const out = await deps.embedded.send(s.memberId, { userId: s.userId, isAdmin: s.isAdmin }, importId, s.placement)
+    res.status(out.status === 'sent' ? 201 : 202).json(out)
   })
 
   r.patch('/collabs/:collabId/invite/:importId/rows/:row', async (req, res) => {

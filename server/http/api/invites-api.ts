@@ -47,13 +47,13 @@ export function invitesApi(deps: { invites: InviteService; directory: DirectoryS
     readRaw(req, res, (err?: unknown) => next((err as { type?: string } | undefined)?.type === 'entity.too.large' ? tooLarge() : err))
 
   r.get('/directory', async (_req, res) => {
-    const { memberId } = sessionOf(res)
-    res.json(await directoryView(deps.directory, memberId))
+    const s = sessionOf(res)
+    res.json(await directoryView(deps.directory, s.memberId, s))
   })
   r.post('/directory/sync', async (_req, res) => {
-    const { memberId } = requireAdmin(res)
-    await deps.invites.syncDirectory(memberId, true)
-    res.json(await directoryView(deps.directory, memberId))
+    const s = requireAdmin(res)
+    await deps.invites.syncDirectory(s.memberId, true)
+    res.json(await directoryView(deps.directory, s.memberId, s))
   })
 
   r.post('/imports', raw, async (req, res) => {
@@ -130,14 +130,15 @@ function fileNameOf(header: string | string[] | undefined): string | null {
   return name.slice(0, 255)
 }
 
-async function directoryView(directory: DirectoryStore, memberId: string) {
+/** Hidden groups are listed to admins and their owners only (the cache was read with the admin's token). */
+async function directoryView(directory: DirectoryStore, memberId: string, viewer: { userId: number; isAdmin: boolean }) {
   const [departments, groups, users, state] = await Promise.all([
     directory.departments(memberId), directory.groups(memberId), directory.userCount(memberId), directory.getSyncState(memberId),
   ])
   const idx = departmentIndex(departments)
   return {
     departments: departments.map((d) => ({ ...d, path: idx.pathText(d.id) })),
-    groups: groups.filter((g) => g.active).map((g) => ({ id: g.id, name: g.name, isExtranet: g.isExtranet })),
+    groups: groups.filter((g) => g.active && (viewer.isAdmin || g.visible !== false || g.ownerId === viewer.userId)).map((g) => ({ id: g.id, name: g.name, isExtranet: g.isExtranet })),
     users,
     syncedAt: state.usersSyncedAt,
   }
