@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { AUDIT_PAGE_SIZE, listAuditEntries } from '../api/audit'
+import { AUDIT_PAGE_SIZE, emptyAuditFilters, listAuditEntries, type AuditFilters } from '../api/audit'
 import { getCollabActions } from '../api/collabs'
 import { toApiError, type ApiError } from '../api/http'
 import { getSettings, reapplyRegistration } from '../api/settings'
@@ -32,6 +32,8 @@ export const useSettingsStore = defineStore('settings', () => {
   const auditEntries = ref<AuditEntry[]>([])
   const auditHasMore = ref(false)
   const auditLoadingMore = ref(false)
+  /** The filters the loaded entries match (the next pages use the same). */
+  const auditFilters = ref<AuditFilters>(emptyAuditFilters())
 
   // What the collab guest actions can do on this portal (GET /api/collabs/actions).
   const collabActions = ref<CollabActionsResponse['actions'] | null>(null)
@@ -103,11 +105,12 @@ export const useSettingsStore = defineStore('settings', () => {
   }
 
   /** First page of the audit log (replaces what was loaded). */
-  async function loadAudit(): Promise<void> {
+  async function loadAudit(filters?: AuditFilters): Promise<void> {
+    if (filters) auditFilters.value = { ...filters }
     auditStatus.value = 'loading'
     auditError.value = null
     try {
-      const { entries } = await listAuditEntries({ limit: AUDIT_PAGE_SIZE })
+      const { entries } = await listAuditEntries({ limit: AUDIT_PAGE_SIZE, filters: auditFilters.value })
       auditEntries.value = entries
       auditHasMore.value = entries.length >= AUDIT_PAGE_SIZE
       auditStatus.value = 'ready'
@@ -124,7 +127,7 @@ export const useSettingsStore = defineStore('settings', () => {
     auditLoadingMore.value = true
     auditError.value = null
     try {
-      const { entries } = await listAuditEntries({ limit: AUDIT_PAGE_SIZE, beforeId: oldest.id })
+      const { entries } = await listAuditEntries({ limit: AUDIT_PAGE_SIZE, beforeId: oldest.id, filters: auditFilters.value })
       const known = new Set(auditEntries.value.map(entry => entry.id))
       const fresh = entries.filter(entry => !known.has(entry.id))
       auditEntries.value = [...auditEntries.value, ...fresh]
@@ -142,6 +145,6 @@ export const useSettingsStore = defineStore('settings', () => {
     status, error, capabilities, registration, capabilityRows, availableCount, load,
     collabActions, collabActionsStatus, collabActionsError, loadCollabActions,
     reapplying, lastReapply, reapply,
-    auditStatus, auditError, auditEntries, auditHasMore, auditLoadingMore, loadAudit, loadMoreAudit,
+    auditStatus, auditError, auditEntries, auditHasMore, auditLoadingMore, auditFilters, loadAudit, loadMoreAudit,
   }
 })
