@@ -249,11 +249,6 @@ export function createInviteService(deps: {
       return { importId: up.id, summary: dry.summary, rows: dry.rows }
     },
 
-    /** checkPasted into one group as guests (extranet tab, collab). */
-    async checkPastedForGroup(memberId: string, userId: number, groupId: number, text: string, opts: { templateId: string | null; lang: 'ru' | 'en' }) {
-      return this.checkPasted(memberId, userId, text, { kind: 'extranet', departmentId: null, groupId, templateId: opts.templateId, lang: opts.lang })
-    },
-
     /** What a user's own checked list targets (their embedded send); 404 for another user's or an unchecked list. */
     async ownTarget(memberId: string, id: string, userId: number): Promise<{ settings: DryRunSettings; rows: DryRunRow[] }> {
       const r = await load(memberId, id)

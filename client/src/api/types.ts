@@ -653,6 +653,8 @@ export interface GroupInviteResponse {
   importId: string
   summary: DryRunSummary
   rows: DryRunRow[]
+  /** What the invite policy will say about sending the ready rows (the group tab and collab checks give it). */
+  decision?: PolicyDecision
 }
 
 /** POST /api/extranet/guests/:guestId/confirm-end */

@@ -177,8 +177,7 @@ export function collabsApi(deps: {
     const { collabId } = parseInput(collabParams, req.params)
     const { people } = parseInput(inviteBody, req.body)
     await managed(s, collabId)
-    const portal = await deps.portals.get(s.memberId)
-    res.status(201).json(await deps.invites.checkPastedForGroup(s.memberId, s.userId, collabId, people, { templateId: null, lang: portal?.lang === 'en' ? 'en' : 'ru' }))
+    res.status(201).json(await deps.embedded.check(s.memberId, { userId: s.userId, isAdmin: s.isAdmin }, people, { kind: 'extranet', departmentId: null, groupId: collabId, templateId: null }))
   })
 
   r.post('/collabs/:collabId/invite/:importId/send', async (req, res) => {

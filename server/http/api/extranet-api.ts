@@ -116,16 +116,16 @@ export function extranetApi(deps: {
     res.json({ guests: (await deps.guests.listByGroup(s.memberId, groupId)).map(guestView) })
   })
 
-  /** A pasted list into this group: the dry run of it, ready to send through /api/imports/:id/send. */
+  /** A pasted list into this group: the dry run of it and the policy's decision, ready to send below. */
   r.post('/extranet/groups/:groupId/invite', async (req, res) => {
     const s = sessionOf(res)
     const { groupId } = parseInput(groupParams, req.params)
     const { people } = parseInput(inviteBody, req.body)
     await managedGroup(s, groupId)
     const kit = await deps.kits.get(s.memberId, groupId)
-    const portal = await deps.portals.get(s.memberId)
-    res.status(201).json(await deps.invites.checkPastedForGroup(s.memberId, s.userId, groupId, people, {
-      templateId: kit?.inviteTemplateId ?? null, lang: portal?.lang === 'en' ? 'en' : 'ru',
+    // The dry run, and what the invite policy will say about sending it (the banner above the send button).
+    res.status(201).json(await deps.embedded.check(s.memberId, { userId: s.userId, isAdmin: s.isAdmin }, people, {
+      kind: 'extranet', departmentId: null, groupId, templateId: kit?.inviteTemplateId ?? null,
     }))
   })
 
