@@ -100,7 +100,7 @@ export function createInviteRequests(deps: {
       await notify(memberId, r.requestedBy, 'jobId' in outcome
         ? { ru: 'Invite Desk: ваш запрос на приглашение одобрен, приглашения отправлены.', en: 'Invite Desk: your invite request was approved and the invitations were sent.' }
         : { ru: `Invite Desk: запрос одобрен, но отправить не удалось: ${outcome.error}`, en: `Invite Desk: your invite request was approved, but sending failed: ${outcome.error}` },
-      `invite-desk-request-${r.id}`)
+      `invite-desk-request-${r.id}-outcome`)
       return (await requests.get(memberId, id))!
     },
 
@@ -112,7 +112,7 @@ export function createInviteRequests(deps: {
       await notify(memberId, r.requestedBy, {
         ru: `Invite Desk: ваш запрос на приглашение отклонён. Причина: ${reason}`,
         en: `Invite Desk: your invite request was declined. Reason: ${reason}`,
-      }, `invite-desk-request-${r.id}`)
+      }, `invite-desk-request-${r.id}-outcome`)
       return (await requests.get(memberId, id))!
     },
 

@@ -74,6 +74,8 @@ for (const backend of BACKENDS) {
       const two = stack.portal.users().find((u) => u.EMAIL === 'two@partner.example')!
       expect(two).toBeDefined()
       expect(notified(stack, ownerId, /approved and the invitations were sent/)).toHaveLength(1)
+      // The requester's notice has its own tag: the approver's notification is not replaced by it.
+      expect(notified(stack, 1, /asks to invite 2 people/)).toHaveLength(1)
       // Invited as the owner's own: the ledger says who asked.
       const ledger = await stack.a.app.stores.ledger.findByEmail(stack.portal.memberId, 'two@partner.example')
       expect(ledger[0]).toMatchObject({ invitedBy: ownerId, source: 'group_tab', target: { groupIds: [group] } })
