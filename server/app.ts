@@ -213,7 +213,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     db, log,
     clientDist: opts.clientDist ?? path.join(packageRoot(import.meta.dirname), 'dist/client'),
     portals: stores.portals, audit: stores.audit, sessions, verification, install, intake,
-    ledger: stores.ledger, jobs: stores.jobs, names,
+    ledger: stores.ledger, jobs: stores.jobs, names, directory: stores.directory,
     robots: robotIntake,
     api: [
       templatesApi({ templates: stores.templates, names }),

@@ -16,6 +16,7 @@ import { portalApi, sessionApi } from './api/portal-api.js'
 import { requireSession } from './api/require-session.js'
 import type { JobStore } from '../storage/job-store.js'
 import type { LedgerStore } from '../storage/ledger-store.js'
+import type { DirectoryStore } from '../storage/directory-store.js'
 import type { PeopleNames } from '../invites/people-names.js'
 import { createPageRenderer } from './render-page.js'
 
@@ -35,6 +36,7 @@ export interface HttpDeps {
   ledger: LedgerStore
   jobs: JobStore
   names: PeopleNames
+  directory: DirectoryStore
 }
 
 /** Transport only: parse, verify (through Trust), hand over, answer. No listen() here: tests mount it. */

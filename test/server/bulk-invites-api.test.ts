@@ -132,7 +132,10 @@ for (const backend of BACKENDS) {
         const t = (await admin.post('/api/templates', TEMPLATE)).body.template
         const olga = s.portal.addUser({ NAME: 'Olga', LAST_NAME: 'Petrova', EMAIL: 'olga@example.test', UF_DEPARTMENT: [1] })
         const user = await sessionApi(s, olga.ID)
-        expect((await user.get('/api/me')).body.user).toMatchObject({ id: olga.ID, isAdmin: false })
+        // Her departments come from the directory cache: none until a sync has seen her.
+        expect((await user.get('/api/me')).body.user).toMatchObject({ id: olga.ID, isAdmin: false, departments: [] })
+        expect((await admin.post('/api/directory/sync')).status).toBe(200)
+        expect((await user.get('/api/me')).body.user).toMatchObject({ departments: [1] })
 
         expect((await user.get('/api/templates')).body.templates.map((x: any) => x.id)).toEqual([t.id])
         const preview = await user.post('/api/templates/preview', { text: 'From {inviter}', lang: 'en' })

@@ -25,6 +25,8 @@ export interface UserInfo {
   id: number
   name: string
   isAdmin: boolean
+  /** The user's departments (GET /api/me; absent in the boot document). */
+  departments?: number[]
 }
 
 export interface BootPortal {

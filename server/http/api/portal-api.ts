@@ -8,6 +8,7 @@ import type { AuditLog } from '../../storage/audit-log.js'
 import type { PortalRecord, PortalStore } from '../../storage/portal-store.js'
 import type { AppSessions } from '../../trust/app-sessions.js'
 import type { PortalVerification } from '../../trust/portal-verification.js'
+import type { DirectoryStore } from '../../storage/directory-store.js'
 import type { JobStore } from '../../storage/job-store.js'
 import type { PeopleNames } from '../../invites/people-names.js'
 import type { InvitationState, LedgerStore } from '../../storage/ledger-store.js'
@@ -55,6 +56,7 @@ export function portalApi(deps: {
   ledger: LedgerStore
   jobs: JobStore
   names: PeopleNames
+  directory: DirectoryStore
   now?: () => number
 }): Router {
   const r = Router()
@@ -72,7 +74,9 @@ export function portalApi(deps: {
   r.get('/me', async (_req, res) => {
     const s = sessionOf(res)
     const p = await portalOf(s.memberId)
-    res.json({ user: { id: s.userId, name: await deps.names.user(s.memberId, s.userId), isAdmin: s.isAdmin }, portal: portalView(p) })
+    // The departments (directory cache) give the colleague invite form its default target.
+    const [name, me] = await Promise.all([deps.names.user(s.memberId, s.userId), deps.directory.usersByIds(s.memberId, [s.userId])])
+    res.json({ user: { id: s.userId, name, isAdmin: s.isAdmin, departments: me.get(s.userId)?.departments ?? [] }, portal: portalView(p) })
   })
 
   /** Admins count the whole portal; anyone else the invitations they sent (as GET /api/invitations shows them). */
