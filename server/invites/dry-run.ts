@@ -62,6 +62,16 @@ export interface DryRunContext {
   phoneInvite: boolean
 }
 
+/** The department is one of `allowed` or lies under one of them (walking up `parentOf`, cycle-safe). */
+export function departmentWithin(id: number, allowed: readonly number[], parentOf: ReadonlyMap<number, number | null>): boolean {
+  const seen = new Set<number>()
+  for (let d: number | null | undefined = id; d != null && !seen.has(d); d = parentOf.get(d)) {
+    if (allowed.includes(d)) return true
+    seen.add(d)
+  }
+  return false
+}
+
 /** Departments by id with their full path ("Company / Sales / Moscow"), built once per dry run. */
 export function departmentIndex(departments: DepartmentInfo[]) {
   const byId = new Map(departments.map((d) => [d.id, d]))

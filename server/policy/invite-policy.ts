@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
+import { departmentWithin } from '../invites/dry-run.js'
 
 const scope = <M extends [string, ...string[]], T extends z.ZodTypeAny>(modes: M, id: T) =>
   z.object({ mode: z.enum(modes), ids: z.array(id).max(1000) }).strict()
@@ -95,14 +96,6 @@ export type PolicyDecision =
   | { decision: 'request'; ruleId: string | null; reasons: string[] }
   | { decision: 'deny'; reasons: string[] }
 
-function within(id: number, allowed: number[], parentOf: Map<number, number | null>): boolean {
-  const seen = new Set<number>()
-  for (let d: number | null | undefined = id; d != null && !seen.has(d); d = parentOf.get(d)) {
-    if (allowed.includes(d)) return true
-    seen.add(d)
-  }
-  return false
-}
 
 function applies(who: Who, ctx: InviterContext, ask: InviteAsk): boolean {
   switch (who.kind) {
@@ -111,7 +104,7 @@ function applies(who: Who, ctx: InviterContext, ask: InviteAsk): boolean {
     case 'users':
       return who.ids.includes(ctx.userId)
     case 'departments':
-      return ctx.departments.some((d) => within(d, who.ids, ctx.parentOf))
+      return ctx.departments.some((d) => departmentWithin(d, who.ids, ctx.parentOf))
     case 'group_managers':
       return ask.groupId !== null && ctx.managedGroups.has(ask.groupId)
   }
@@ -124,7 +117,7 @@ function misfits(rule: PolicyRule, ctx: InviterContext, ask: InviteAsk): string[
   if (ask.templateId && rule.templates.mode === 'only' && !rule.templates.ids.includes(ask.templateId)) out.push('this template is not allowed to you')
   if (ask.departmentId !== null) {
     const d = rule.departments
-    const ok = d.mode === 'all' || (d.mode === 'own' ? ctx.departments.some((own) => within(ask.departmentId!, [own], ctx.parentOf)) : within(ask.departmentId, d.ids, ctx.parentOf))
+    const ok = d.mode === 'all' || (d.mode === 'own' ? ctx.departments.some((own) => departmentWithin(ask.departmentId!, [own], ctx.parentOf)) : departmentWithin(ask.departmentId, d.ids, ctx.parentOf))
     if (!ok) out.push('you may not invite into this department')
   }
   if (ask.groupId !== null) {

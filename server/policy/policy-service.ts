@@ -4,6 +4,7 @@
  * ledger. Identity comes from the session, which was opened on the frame's verified token.
  */
 import type { Clock } from '../shared/clock.js'
+import { departmentWithin } from '../invites/dry-run.js'
 import { readGroupRosters } from '../portals/group-rosters.js'
 import type { PortalGateway } from '../portals/portal-gateway.js'
 import type { DirectoryStore } from '../storage/directory-store.js'
@@ -66,14 +67,7 @@ export function createPolicyService(deps: { store: InvitePolicyStore; directory:
       const headed = departments.filter((d) => d.headId === v.userId).map((d) => d.id)
       if (headed.length === 0) return [v.userId]
       const parentOf = new Map(departments.map((d) => [d.id, d.parentId]))
-      const under = departments.filter((d) => {
-        const seen = new Set<number>()
-        for (let x: number | null | undefined = d.id; x != null && !seen.has(x); x = parentOf.get(x)) {
-          if (headed.includes(x)) return true
-          seen.add(x)
-        }
-        return false
-      }).map((d) => d.id)
+      const under = departments.filter((d) => departmentWithin(d.id, headed, parentOf)).map((d) => d.id)
       return [...new Set([v.userId, ...(await deps.directory.userIdsInDepartments(memberId, under))])]
     },
     /**

@@ -5,7 +5,7 @@
  */
 import type { RobotCode } from '../../install/manifest.js'
 import type { JobItemPayload } from '../engine/job-runner.js'
-import { departmentIndex, rowChecker, type DryRunContext } from '../invites/dry-run.js'
+import { departmentWithin, rowChecker, type DryRunContext } from '../invites/dry-run.js'
 import { normalizeRows, type ColumnMapping } from '../invites/import/index.js'
 import { jobItemFor } from '../invites/job-item.js'
 import { holds, type GroupRoster } from '../portals/group-rosters.js'
@@ -139,7 +139,8 @@ function planInvite(run: RobotRun, code: 'invite_employee' | 'invite_guest', ctx
     if (kind === 'extranet' && row.issues.some((i) => i.code === 'unknown_group')) return fail('unknown_group', { id: groupId ?? '' })
     return fail('check_failed', { value: row.issues.filter((i) => i.severity === 'error').map((i) => i.message).join('; ') })
   }
-  if (kind === 'intranet' && row.department && ctx.settings.departments.mode === 'only' && !withinDepartments(row.department.id, ctx.settings.departments.ids, ctx)) {
+  // A listed department allows its sub-departments too.
+  if (kind === 'intranet' && row.department && ctx.settings.departments.mode === 'only' && !departmentWithin(row.department.id, ctx.settings.departments.ids, new Map(ctx.dry.departments.map((d) => [d.id, d.parentId])))) {
     return fail('department_not_allowed', { value: row.department.path })
   }
   if (kind === 'extranet' && ctx.settings.groups.mode === 'only' && row.groups.some((g) => !ctx.settings.groups.ids.includes(g.id))) {
@@ -164,17 +165,6 @@ function planInvite(run: RobotRun, code: 'invite_employee' | 'invite_guest', ctx
     },
   }
   return { kind: 'item', item, email: lowered, accessEndsAt }
-}
-
-/** A listed department allows its sub-departments too. */
-function withinDepartments(id: number, allowed: number[], ctx: PlanContext): boolean {
-  const byId = departmentIndex(ctx.dry.departments).byId
-  const seen = new Set<number>()
-  for (let d = byId.get(id); d && !seen.has(d.id); d = d.parentId ? byId.get(d.parentId) : undefined) {
-    if (allowed.includes(d.id)) return true
-    seen.add(d.id)
-  }
-  return false
 }
 
 function planAddToGroup(run: RobotRun, ctx: PlanContext, fail: (k: ReasonKey, p?: Record<string, string | number>) => Plan): Plan {
