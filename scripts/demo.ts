@@ -90,6 +90,16 @@ void (async () => {
   await portal.callRobot('invite_employee', { ...deal(102), properties: { EMAIL: 'manager@example.com', DEPARTMENT: 'Продажи' } })
   await portal.callRobot('invite_guest', { ...deal(103), properties: { EMAIL: 'client@partner.example', NAME: 'Клиент', GROUP_ID: 'Партнёры' } })
   await portal.callRobot('wait_acceptance', { ...deal(101), properties: { EMAIL: 'new.hire@example.com', WAIT_DAYS: '7' } })
+  // A join link into the partners' group, with a cap, so its public page and QR code can be tried at once.
+  await app.directorySync.sync(portal.memberId, { forceFull: true })
+  const partners = (await app.stores.directory.groups(portal.memberId)).find((g) => g.name === 'Партнёры')
+  if (partners) {
+    const expiresOn = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10)
+    const link = await app.joinLinks.service.create(portal.memberId, { userId: 1, isAdmin: true }, {
+      name: 'Партнёры 2026', target: { kind: 'group', id: partners.id }, templateId: null, expiresOn, cap: 20, allowedDomains: [], approval: false,
+    })
+    console.log(`\nA join link (Join links page; its public page works in any browser):\n  ${link.url}`)
+  }
 })().catch((e: unknown) => console.error('demo robots:', e))
 
 const stop = async () => {

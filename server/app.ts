@@ -53,6 +53,13 @@ import { createRobotOutcomes, type RobotOutcomes } from './robots/robot-outcomes
 import { createRobotReplies } from './robots/robot-replies.js'
 import { createRobotSettings } from './robots/robot-settings.js'
 import { createRobotWorker, type RobotWorker } from './robots/robot-worker.js'
+import { joinLinksApi } from './http/api/join-links-api.js'
+import { joinPageRoutes } from './http/join-page-routes.js'
+import { createJoinDispatch } from './join-links/join-dispatch.js'
+import { createJoinIntake, DEFAULT_JOIN_LIMITS, type JoinLimits } from './join-links/join-intake.js'
+import { createJoinLinks, type JoinLinks } from './join-links/join-links.js'
+import { createJoinWorker, joinDecisions, type JoinWorker } from './join-links/join-worker.js'
+import type { JoinDecisions } from './policy/invite-requests.js'
 
 export interface BuildOptions {
   log?: Logger
@@ -68,6 +75,8 @@ export interface BuildOptions {
   clock?: Clock
   /** Pacer settings (operating budget and window, margins). Default: the documented limits. */
   pacing?: PacingOptions
+  /** The join pages' rate limits and the portals' join admission. Default: DEFAULT_JOIN_LIMITS. */
+  joinLimits?: Partial<JoinLimits>
 }
 
 export interface InviteDesk {
@@ -89,6 +98,8 @@ export interface InviteDesk {
   collabs: { sync: CollabSync; dashboard: CollabDashboard; reviews: AccessReviews; digest: CollabDigest; scheduler: CollabScheduler }
   /** Automation-rule robots: their runs' worker (dispatch, outcomes, replies) and outcomes. */
   robots: { worker: RobotWorker; outcomes: RobotOutcomes }
+  /** Managed join links: the admin service and the worker that sends joins. */
+  joinLinks: { service: JoinLinks; worker: JoinWorker }
   /** Starts background work (event inbox, job engine, reminder scheduler). */
   start(): void
   /** Stops background work, finishing what is in hand; the database stays open. */
@@ -152,7 +163,8 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     imports: stores.imports, templates: stores.templates, directory: stores.directory, directorySync, jobs: stores.jobs,
     portals: stores.portals, runner, lifecycle, now: () => clock.now(),
   })
-  const inviteRequests = createInviteRequests({ requests: stores.inviteRequests, invites, portals: stores.portals, gateway, names, audit: stores.audit, clock, log })
+  const joinDecisionsRef: { current: JoinDecisions | null } = { current: null }
+  const inviteRequests = createInviteRequests({ requests: stores.inviteRequests, invites, portals: stores.portals, gateway, names, audit: stores.audit, clock, log, joins: joinDecisionsRef })
   const embedded = createEmbeddedInvites({ invites, policy, requests: inviteRequests, portals: stores.portals, names, audit: stores.audit, clock })
   const scheduler = createInvitationScheduler({
     ledger: stores.ledger, lifecycle, clock, log, syncDirectory: (m) => invites.syncDirectory(m, false),
@@ -183,6 +195,20 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     runs: stores.robotRuns, dispatch: robotDispatch, outcomes: robotOutcomes, replies: createRobotReplies({ runs: stores.robotRuns, gateway, clock, log }), clock, log,
   })
   const robotIntake = createRobotIntake({ runs: stores.robotRuns, hashToken: createTokenHasher(config.secretKeys), kick: () => robotWorker.kick(), clock })
+  const joinLinks = createJoinLinks({
+    store: stores.joinLinks, templates: stores.templates, directory: stores.directory, policy, names, audit: stores.audit, appUrl: config.appUrl, clock,
+  })
+  const joinLimits: JoinLimits = { ...DEFAULT_JOIN_LIMITS, ...opts.joinLimits }
+  const joinDispatch = createJoinDispatch({
+    store: stores.joinLinks, links: joinLinks, requests: inviteRequests, policy, jobs: stores.jobs, templates: stores.templates, directory: stores.directory,
+    portals: stores.portals, names, syncDirectory: (m) => invites.syncDirectory(m, false), kickRunner: () => runner.kick(), limits: joinLimits, clock, log, owner: runner.owner,
+  })
+  const joinWorker = createJoinWorker({ store: stores.joinLinks, dispatch: joinDispatch, requests: inviteRequests, portals: stores.portals, counters: stores.rateCounters, clock, log })
+  joinDecisionsRef.current = joinDecisions(stores.joinLinks, () => joinWorker.kick(), clock)
+  const joinIntake = createJoinIntake({
+    store: stores.joinLinks, portals: stores.portals, counters: stores.rateCounters, hashIp: createTokenHasher(config.secretKeys), limits: joinLimits,
+    kick: () => joinWorker.kick(), clock,
+  })
   const control = createJobControl({ jobs: stores.jobs, audit: stores.audit, clock, kick: () => runner.kick() })
   const events = createEventProcessor({
     inbox: stores.inbox,
@@ -215,6 +241,8 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     portals: stores.portals, audit: stores.audit, sessions, verification, install, intake,
     ledger: stores.ledger, jobs: stores.jobs, names, directory: stores.directory,
     robots: robotIntake,
+    joinPages: joinPageRoutes({ intake: joinIntake }),
+    trustProxy: config.trustProxy,
     api: [
       templatesApi({ templates: stores.templates, names }),
       invitesApi({ invites, directory: stores.directory, names }),
@@ -228,23 +256,26 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
         dashboard: collabDashboard, sync: collabSync, kickSync: (m) => collabScheduler.kick(m), actions: collabActionRunner, reviews: accessReviews, reviewStore: stores.reviews,
         collabs: stores.collabs, settings: collabSettings, invites, embedded, portals: stores.portals, names, clock,
       }),
-      policyApi({ policy, embedded, requests: inviteRequests, verification, gateway, audit: stores.audit, clock }),
+      policyApi({ policy, embedded, requests: inviteRequests, verification, gateway, audit: stores.audit, clock, joinLinksOf: (m, ids) => stores.joinLinks.linksOfJoins(m, ids) }),
       robotsApi({ runs: stores.robotRuns, settings: robotSettings, portals: stores.portals, audit: stores.audit, clock }),
+      joinLinksApi({ links: joinLinks }),
     ],
   })
   const stop = async (): Promise<void> => {
-    await Promise.all([events.stop(), runner.stop(), scheduler.stop(), collabScheduler.stop(), robotWorker.stop()])
+    await Promise.all([events.stop(), runner.stop(), scheduler.stop(), collabScheduler.stop(), robotWorker.stop(), joinWorker.stop()])
   }
   return {
     http, db, log, gateway, oauth, install, events, stores, runner, lifecycle, guestLifecycle, scheduler, directorySync,
     collabs: { sync: collabSync, dashboard: collabDashboard, reviews: accessReviews, digest: collabDigest, scheduler: collabScheduler },
     robots: { worker: robotWorker, outcomes: robotOutcomes },
+    joinLinks: { service: joinLinks, worker: joinWorker },
     start() {
       events.start()
       runner.start()
       scheduler.start()
       collabScheduler.start()
       robotWorker.start()
+      joinWorker.start()
     },
     stop,
     async close() {

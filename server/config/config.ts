@@ -25,6 +25,11 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** App sessions issued after AUTH_ID verification. @default 900 (15 min) */
   sessionTtlSec: number
+  /**
+   * Express's `trust proxy`: which hops' X-Forwarded-For to believe for the client's address (the join pages'
+   * per-address limits). A hop count or a list of addresses/subnets. @default loopback
+   */
+  trustProxy: string | number
   production: boolean
 }
 
@@ -67,6 +72,7 @@ const envSchema = z.object({
   APP_ALLOW_HTTP_PORTALS: z.enum(['0', '1', '']).default('').transform((v) => v === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_TTL_SEC: z.coerce.number().int().min(60).max(86_400).default(900),
+  TRUST_PROXY: z.string().trim().default('loopback'),
   NODE_ENV: z.string().default('development'),
 })
 
@@ -111,6 +117,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     allowHttpPortals: e.APP_ALLOW_HTTP_PORTALS,
     logLevel: e.LOG_LEVEL,
     sessionTtlSec: e.SESSION_TTL_SEC,
+    trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY || 'loopback',
     production,
   }
 }

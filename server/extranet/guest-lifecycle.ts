@@ -185,7 +185,7 @@ export function createGuestLifecycle(deps: {
       for (const groupId of inv.target.groupIds) {
         const kit = await kits.get(inv.memberId, groupId)
         // An automation rule's own end date (invite_guest's ACCESS_END_DATE) wins over the kit's duration.
-        const endsAt = inv.origin?.accessEndsAt ?? (kit?.accessDays ? (inv.sentAt ?? clock.now()) + kit.accessDays * DAY_MS : null)
+        const endsAt = (inv.origin?.kind === 'robot' ? inv.origin.accessEndsAt : undefined) ?? (kit?.accessDays ? (inv.sentAt ?? clock.now()) + kit.accessDays * DAY_MS : null)
         const noticeDays = kit?.noticeDays ?? 7
         await guests.upsertInvited({
           memberId: inv.memberId, groupId, email: inv.email, userId: inv.userId, name: [inv.name, inv.lastName].filter(Boolean).join(' ') || null,

@@ -37,13 +37,16 @@ export interface HttpDeps {
   jobs: JobStore
   names: PeopleNames
   directory: DirectoryStore
+  /** The public join pages. */
+  joinPages: Router
+  trustProxy: string | number
 }
 
 /** Transport only: parse, verify (through Trust), hand over, answer. No listen() here: tests mount it. */
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express()
   app.disable('x-powered-by')
-  app.set('trust proxy', 'loopback')
+  app.set('trust proxy', deps.trustProxy)
   app.set('query parser', 'extended')
 
   // Path only, never the query string: a GET /app can carry AUTH_ID in its query.
@@ -74,6 +77,7 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   const render = createPageRenderer(deps.clientDist)
   app.use(form, iframeRoutes({ ...deps, render }))
+  app.use(deps.joinPages)
   app.use(form, portalCallbackRoutes({ intake: deps.intake, verification: deps.verification, robots: deps.robots }))
   app.use('/api', json, sessionApi(deps), requireSession(deps.sessions), portalApi(deps), ...deps.api)
   app.use('/api', (req) => {

@@ -31,6 +31,8 @@ export const policyRuleSchema = z.object({
   dailyQuota: z.number().int().min(0).max(10_000),
   /** never: sent at once within the quota; over_quota: beyond it an admin or the group owner approves; always: every invite is approved first. */
   approval: z.enum(['never', 'over_quota', 'always']),
+  /** May create join links into what this rule allows (their links need a cap and an expiry). */
+  joinLinks: z.boolean().default(false),
 }).strict()
 
 export const invitePolicySchema = z.object({
@@ -59,6 +61,7 @@ export const DEFAULT_POLICY: InvitePolicy = {
       groups: { mode: 'managed', ids: [] },
       dailyQuota: 50,
       approval: 'over_quota',
+      joinLinks: false,
     },
   ],
   outsidePolicy: 'request',
@@ -155,4 +158,28 @@ export function decide(policy: InvitePolicy, ctx: InviterContext, ask: InviteAsk
   if (reasons.length === 0) reasons.push('no invitation rule covers you')
   const unique = [...new Set(reasons)]
   return policy.outsidePolicy === 'request' ? { decision: 'request', ruleId: null, reasons: unique } : { decision: 'deny', reasons: unique }
+}
+
+/**
+ * The rule that lets a non-admin create (or keep) a join link into this target, or why none does. The link's
+ * cap stands in for the rule's daily quota; a rule whose every invitation needs approval makes the link's
+ * joins need approval too (the caller enforces it).
+ */
+export function joinLinkRule(policy: InvitePolicy, ctx: InviterContext, ask: Omit<InviteAsk, 'count'>): { rule: PolicyRule } | { reasons: string[] } {
+  const reasons: string[] = []
+  for (const rule of policy.rules) {
+    if (!rule.joinLinks || !applies(rule.who, ctx, { ...ask, count: 0 })) continue
+    const m = misfits(rule, ctx, { ...ask, count: 0 })
+    if (m.length) {
+      reasons.push(...m)
+      continue
+    }
+    return { rule }
+  }
+  return { reasons: reasons.length ? [...new Set(reasons)] : ['no invitation rule lets you create join links'] }
+}
+
+/** Whether any rule could let this non-admin create a join link (group managers: for groups they manage). */
+export function mayCreateJoinLinks(policy: InvitePolicy, ctx: InviterContext): boolean {
+  return policy.rules.some((r) => r.joinLinks && (r.who.kind === 'group_managers' || applies(r.who, ctx, { kind: 'extranet', departmentId: null, groupId: null, templateId: null, count: 0 })))
 }

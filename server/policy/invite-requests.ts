@@ -19,6 +19,12 @@ const NOTIFY = 'im.notify.system.add'
 
 export interface Viewer { userId: number; isAdmin: boolean }
 
+/** What a decision on a join link's request does to the join (the join worker sends approved ones). */
+export interface JoinDecisions {
+  approved(memberId: string, r: InviteRequest, by: number): Promise<void>
+  declined(memberId: string, r: InviteRequest): Promise<void>
+}
+
 export function createInviteRequests(deps: {
   requests: InviteRequestStore
   invites: InviteService
@@ -28,6 +34,8 @@ export function createInviteRequests(deps: {
   audit: AuditLog
   clock: Clock
   log: Logger
+  /** Set once the join links are wired (they are built after the requests). */
+  joins?: { current: JoinDecisions | null }
 }) {
   const { requests, clock, log } = deps
 
@@ -41,7 +49,8 @@ export function createInviteRequests(deps: {
     })
   }
 
-  const canDecide = (r: InviteRequest, v: Viewer) => v.isAdmin || (r.approverId !== null && r.approverId === v.userId && r.requestedBy !== v.userId)
+  // A join link's owner decides the joins of their own link; other requesters never decide their own asks.
+  const canDecide = (r: InviteRequest, v: Viewer) => v.isAdmin || (r.approverId !== null && r.approverId === v.userId && (r.requestedBy !== v.userId || r.joinId !== null))
   const canSee = (r: InviteRequest, v: Viewer) => v.isAdmin || r.requestedBy === v.userId || r.approverId === v.userId
 
   async function audit(memberId: string, v: Viewer, action: string, r: InviteRequest, details: Record<string, unknown>, ok = true) {
@@ -57,9 +66,14 @@ export function createInviteRequests(deps: {
   return {
     canDecide,
 
-    async create(input: NewInviteRequest, fallbackApprover: number | null): Promise<InviteRequest> {
+    notify,
+    byJoin: (memberId: string, joinId: string) => requests.byJoin(memberId, joinId),
+
+    /** `notify: false`: the caller tells the approver itself (the join worker sends one notice per round). */
+    async create(input: NewInviteRequest, fallbackApprover: number | null, opts: { notify?: boolean } = {}): Promise<InviteRequest> {
       const r = await requests.create(input, clock.now())
       await audit(input.memberId, { userId: input.requestedBy, isAdmin: false }, 'invite_request.created', r, { reasons: r.reasons })
+      if (opts.notify === false) return r
       const who = await deps.names.user(input.memberId, input.requestedBy)
       const approver = r.approverId ?? fallbackApprover
       if (approver !== null) {
@@ -82,6 +96,17 @@ export function createInviteRequests(deps: {
       if (!canDecide(r, v)) throw new AppError('forbidden', 'Only a portal administrator or the group\'s owner may decide this request', 403)
       if (!(await requests.decide(memberId, id, 'approved', v.userId, reason, clock.now()))) throw new AppError('request_decided', 'This request has already been decided', 409)
       await audit(memberId, v, 'invite_request.approved', r, { reason })
+      if (r.joinId !== null) {
+        // The join goes back to its link's queue: the join worker sends it with the link's template and target.
+        await deps.joins?.current?.approved(memberId, r, v.userId)
+        if (v.userId !== r.requestedBy) {
+          await notify(memberId, r.requestedBy, {
+            ru: `Invite Desk: присоединение ${r.people[0]?.email ?? ''} по вашей ссылке одобрено, приглашение будет отправлено.`,
+            en: `Invite Desk: ${r.people[0]?.email ?? ''} joining through your link was approved; the invitation will be sent.`,
+          }, `invite-desk-request-${r.id}-outcome`)
+        }
+        return (await requests.get(memberId, id))!
+      }
       let outcome: { jobId: string } | { error: string }
       try {
         const portal = await deps.portals.get(memberId)
@@ -109,6 +134,10 @@ export function createInviteRequests(deps: {
       if (!canDecide(r, v)) throw new AppError('forbidden', 'Only a portal administrator or the group\'s owner may decide this request', 403)
       if (!(await requests.decide(memberId, id, 'declined', v.userId, reason, clock.now()))) throw new AppError('request_decided', 'This request has already been decided', 409)
       await audit(memberId, v, 'invite_request.declined', r, { reason })
+      if (r.joinId !== null) {
+        await deps.joins?.current?.declined(memberId, r)
+        if (v.userId === r.requestedBy) return (await requests.get(memberId, id))!
+      }
       await notify(memberId, r.requestedBy, {
         ru: `Invite Desk: ваш запрос на приглашение отклонён. Причина: ${reason}`,
         en: `Invite Desk: your invite request was declined. Reason: ${reason}`,
@@ -119,6 +148,7 @@ export function createInviteRequests(deps: {
     async cancel(memberId: string, id: string, v: Viewer): Promise<InviteRequest> {
       const r = await visible(memberId, id, v)
       if (r.requestedBy !== v.userId) throw new AppError('forbidden', 'Only the person who asked may withdraw a request', 403)
+      if (r.joinId !== null) throw new AppError('join_request', 'Someone asked to join through your link: approve or decline it', 409)
       if (!(await requests.decide(memberId, id, 'cancelled', v.userId, null, clock.now()))) throw new AppError('request_decided', 'This request has already been decided', 409)
       await audit(memberId, v, 'invite_request.cancelled', r, {})
       return (await requests.get(memberId, id))!

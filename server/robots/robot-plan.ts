@@ -5,8 +5,8 @@
  */
 import type { RobotCode } from '../../install/manifest.js'
 import type { JobItemPayload } from '../engine/job-runner.js'
-import { departmentWithin, rowChecker, type DryRunContext } from '../invites/dry-run.js'
-import { normalizeRows, type ColumnMapping } from '../invites/import/index.js'
+import { checkPerson } from '../invites/check-person.js'
+import { departmentWithin, type DryRunContext } from '../invites/dry-run.js'
 import { jobItemFor } from '../invites/job-item.js'
 import { holds, type GroupRoster } from '../portals/group-rosters.js'
 import type { DirectoryUser } from '../storage/directory-store.js'
@@ -124,17 +124,12 @@ function planInvite(run: RobotRun, code: 'invite_employee' | 'invite_guest', ctx
     accessEndsAt = end
   }
   // The same normalisation and checks as a row of an uploaded file (e-mail, department, group, existing person).
-  const cells = [email, propText(p, 'NAME'), propText(p, 'LAST_NAME'), propText(p, 'POSITION'), kind === 'intranet' ? propText(p, 'DEPARTMENT') : '', groupId === null ? '' : String(groupId)]
-  const mapping: ColumnMapping = { 0: 'email', 1: 'name', 2: 'lastName', 3: 'position', 4: 'department', 5: 'groups' }
-  const [n] = normalizeRows([cells], mapping, false)
-  if (!n) return fail('missing_email')
-  if (n.issues.some((i) => i.field === 'email' && i.severity === 'error') || !n.email) return fail('invalid_email', { value: email })
-  const check = rowChecker(
-    { ...ctx.dry, kind, defaultDepartmentId: kind === 'intranet' ? (template?.departmentId ?? null) : null, defaultGroupIds: [] },
-    new Set(),
+  const checked = checkPerson(
+    { email, name: propText(p, 'NAME'), lastName: propText(p, 'LAST_NAME'), position: propText(p, 'POSITION'), department: propText(p, 'DEPARTMENT'), groupId, lang: ctx.lang },
+    kind, ctx.dry, template?.departmentId ?? null,
   )
-  // The run's own language is the portal's; the template picks its text from it.
-  const row = check({ ...n, language: n.language ?? ctx.lang })
+  if (!checked.ok) return checked.problem === 'invalid_email' ? fail('invalid_email', { value: email }) : fail('missing_email')
+  const { n, row } = checked
   if (row.status === 'error') {
     if (kind === 'extranet' && row.issues.some((i) => i.code === 'unknown_group')) return fail('unknown_group', { id: groupId ?? '' })
     return fail('check_failed', { value: row.issues.filter((i) => i.severity === 'error').map((i) => i.message).join('; ') })
@@ -146,7 +141,7 @@ function planInvite(run: RobotRun, code: 'invite_employee' | 'invite_guest', ctx
   if (kind === 'extranet' && ctx.settings.groups.mode === 'only' && row.groups.some((g) => !ctx.settings.groups.ids.includes(g.id))) {
     return fail('group_not_allowed', { value: row.groups.map((g) => g.name).join(', ') })
   }
-  const lowered = n.email.toLowerCase()
+  const lowered = checked.email.toLowerCase()
   if (row.existing && !row.groupAction) {
     // An employee already in the portal, or a dismissed person: nothing to send; the workflow gets the ID.
     if (row.existing.state === 'dismissed') return { kind: 'decide', decision: inviteResult({ status: 'already_exists', userId: row.existing.userId, errorText: reason(ctx.lang, 'dismissed', { id: row.existing.userId }) }), email: lowered }

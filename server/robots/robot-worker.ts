@@ -7,6 +7,7 @@
 import type { Clock } from '../shared/clock.js'
 import { errorText } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
+import { createBackgroundLoop } from '../shared/background-loop.js'
 import type { RobotRunStore } from '../storage/robot-run-store.js'
 import { DISPATCH_STALE_MS, type RobotDispatch } from './robot-dispatch.js'
 import type { RobotOutcomes } from './robot-outcomes.js'
@@ -19,15 +20,11 @@ const PORTALS_PER_TICK = 32
 
 export function createRobotWorker(deps: { runs: RobotRunStore; dispatch: RobotDispatch; outcomes: RobotOutcomes; replies: RobotReplies; clock: Clock; log: Logger }) {
   const { runs, clock, log } = deps
-  let timer: NodeJS.Timeout | undefined
-  let soon: NodeJS.Timeout | undefined
-  let stopped = true
-  let ticking: Promise<void> | undefined
-  let again = false
+  const loop = createBackgroundLoop({ name: 'robot', pollMs: POLL_MS, gatherMs: GATHER_MS, log, pass })
 
   async function pass(): Promise<void> {
     for (const memberId of await runs.membersToDispatch(clock.now() - DISPATCH_STALE_MS, PORTALS_PER_TICK)) {
-      if (stopped) return
+      if (loop.stopped) return
       await deps.dispatch.dispatch(memberId).catch((e: unknown) => log.error({ memberId, err: errorText(e) }, 'robot dispatch failed'))
     }
     await deps.outcomes.settleQueued()
@@ -35,54 +32,12 @@ export function createRobotWorker(deps: { runs: RobotRunStore; dispatch: RobotDi
     await deps.replies.sendDue()
   }
 
-  function tick(): Promise<void> {
-    if (ticking) {
-      // Work that arrived during a pass gets a pass of its own right after.
-      again = true
-      return ticking
-    }
-    ticking = pass()
-      .catch((e: unknown) => {
-        if (!stopped) log.error({ err: errorText(e) }, 'robot tick failed')
-      })
-      .finally(() => {
-        ticking = undefined
-        if (again && !stopped) {
-          again = false
-          void tick()
-        }
-      })
-    return ticking
-  }
-
   return {
-    start(): void {
-      stopped = false
-      timer = setInterval(() => void tick(), POLL_MS)
-      timer.unref()
-      void tick()
-    },
+    start: loop.start,
     /** A call arrived or an item settled: a tick soon, gathering what else arrives meanwhile. */
-    kick(): void {
-      if (stopped || soon) return
-      soon = setTimeout(() => {
-        soon = undefined
-        void tick()
-      }, GATHER_MS)
-      soon.unref()
-    },
-    async stop(): Promise<void> {
-      stopped = true
-      if (timer) clearInterval(timer)
-      if (soon) clearTimeout(soon)
-      soon = undefined
-      await ticking
-    },
-    /** Tests: run passes until nothing is left to do now. */
-    async drain(): Promise<void> {
-      await ticking
-      await tick()
-    },
+    kick: loop.kick,
+    stop: loop.stop,
+    drain: loop.drain,
   }
 }
 

@@ -14,6 +14,8 @@ import { createPortalLeases, type PortalLeases } from './portal-lease.js'
 import { createPortalStore, type PortalStore, type SecretBox } from './portal-store.js'
 import { createInvitePolicyStore, type InvitePolicyStore } from './invite-policy-store.js'
 import { createInviteRequestStore, type InviteRequestStore } from './invite-request-store.js'
+import { createJoinLinkStore, type JoinLinkStore } from './join-link-store.js'
+import { createRateCounters, type RateCounters } from './rate-counters.js'
 import { createRobotRunStore, type RobotRunStore } from './robot-run-store.js'
 import { createRobotSettingsStore, type RobotSettingsStore } from './robot-settings-store.js'
 import { createSessionStore, type SessionStore } from './session-store.js'
@@ -38,6 +40,8 @@ export interface Stores {
   robotSettings: RobotSettingsStore
   invitePolicy: InvitePolicyStore
   inviteRequests: InviteRequestStore
+  joinLinks: JoinLinkStore
+  rateCounters: RateCounters
 }
 
 export function createStores(db: AppDatabase, box: SecretBox, clock?: () => number): Stores {
@@ -60,6 +64,8 @@ export function createStores(db: AppDatabase, box: SecretBox, clock?: () => numb
     robotSettings: createRobotSettingsStore(db),
     invitePolicy: createInvitePolicyStore(db),
     inviteRequests: createInviteRequestStore(db),
+    joinLinks: createJoinLinkStore(db, box),
+    rateCounters: createRateCounters(db),
   }
 }
 

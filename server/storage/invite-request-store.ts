@@ -31,15 +31,19 @@ export interface InviteRequest {
   decidedAt: number | null
   decisionReason: string | null
   jobId: string | null
+  /** The join through a join link this request decides (placement 'join_link'); null otherwise. */
+  joinId: string | null
   createdAt: number
   updatedAt: number
 }
 
-export type NewInviteRequest = Omit<InviteRequest, 'id' | 'state' | 'decidedBy' | 'decidedAt' | 'decisionReason' | 'jobId' | 'createdAt' | 'updatedAt'>
+export type NewInviteRequest = Omit<InviteRequest, 'id' | 'state' | 'decidedBy' | 'decidedAt' | 'decisionReason' | 'jobId' | 'joinId' | 'createdAt' | 'updatedAt'> & { joinId?: string | null }
 
 export interface InviteRequestStore {
   create(r: NewInviteRequest, now: number): Promise<InviteRequest>
   get(memberId: string, id: string): Promise<InviteRequest | undefined>
+  /** The request filed for a join through a join link, if any. */
+  byJoin(memberId: string, joinId: string): Promise<InviteRequest | undefined>
   /**
    * Newest first. `visibleTo`: only requests this user made or may decide (approverId); omitted: all (admins).
    * total counts every match.
@@ -77,7 +81,7 @@ function toRequest(row: Row): InviteRequest {
     departmentId: row.department_id === null ? null : Number(row.department_id), groupId: row.group_id === null ? null : Number(row.group_id),
     templateId: row.template_id, people, reasons: strings(row.reasons), approverId: row.approver_id === null ? null : Number(row.approver_id),
     state: row.state, decidedBy: row.decided_by === null ? null : Number(row.decided_by), decidedAt: row.decided_at === null ? null : Number(row.decided_at),
-    decisionReason: row.decision_reason, jobId: row.job_id, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at),
+    decisionReason: row.decision_reason, jobId: row.job_id, joinId: row.join_id ?? null, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at),
   }
 }
 
@@ -95,7 +99,7 @@ export function createInviteRequestStore(app: AppDatabase): InviteRequestStore {
         .values({
           id: randomUUID(), member_id: r.memberId, requested_by: r.requestedBy, placement: r.placement, kind: r.kind,
           department_id: r.departmentId, group_id: r.groupId, template_id: r.templateId, people: toJsonText(r.people), reasons: toJsonText(r.reasons),
-          approver_id: r.approverId, state: 'pending', decided_by: null, decided_at: null, decision_reason: null, job_id: null, created_at: now, updated_at: now,
+          approver_id: r.approverId, state: 'pending', decided_by: null, decided_at: null, decision_reason: null, job_id: null, join_id: r.joinId ?? null, created_at: now, updated_at: now,
         })
         .returningAll()
         .executeTakeFirstOrThrow()
@@ -103,6 +107,10 @@ export function createInviteRequestStore(app: AppDatabase): InviteRequestStore {
     },
     async get(memberId, id) {
       const row = await db.selectFrom('invite_requests').selectAll().where('member_id', '=', memberId).where('id', '=', id).executeTakeFirst()
+      return row ? toRequest(row) : undefined
+    },
+    async byJoin(memberId, joinId) {
+      const row = await db.selectFrom('invite_requests').selectAll().where('member_id', '=', memberId).where('join_id', '=', joinId).executeTakeFirst()
       return row ? toRequest(row) : undefined
     },
     async list(memberId, q) {

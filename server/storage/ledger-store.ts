@@ -36,7 +36,9 @@ export interface Invitation {
   updatedAt: number
 }
 
-export interface InvitationOrigin {
+export type InvitationOrigin = RobotOrigin | JoinLinkOrigin
+
+export interface RobotOrigin {
   kind: 'robot'
   robotCode: string
   runId: string
@@ -46,6 +48,15 @@ export interface InvitationOrigin {
   documentType: string[]
   /** invite_guest's ACCESS_END_DATE (epoch ms), applied to the guest's stay. */
   accessEndsAt?: number
+}
+
+/** Someone who joined through a managed join link. */
+export interface JoinLinkOrigin {
+  kind: 'join_link'
+  linkId: string
+  joinId: string
+  /** The link's name when the person joined. */
+  linkName: string
 }
 
 export interface InvitationEvent {

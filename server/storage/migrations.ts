@@ -17,6 +17,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0007_robots': robots(dialect),
     '0008_invite_policy': invitePolicy(),
     '0009_department_heads': departmentHeads(dialect),
+    '0010_join_links': joinLinks(dialect),
   }
   return { getMigrations: async () => migrations }
 }
@@ -725,6 +726,88 @@ function departmentHeads(dialect: Dialect): Migration {
       await addColumn(db, 'directory_departments', 'head_id', 'bigint')
       await addColumn(db, 'invite_policy', 'digest_day', 'text')
       await addColumn(db, 'directory_groups', 'visible', 'integer NOT NULL DEFAULT 1')
+    },
+  }
+}
+
+// Managed join links (public pages the app hosts), the people who joined through them, which invite request
+// a join waits on, and rate-limit counters every instance shares.
+function joinLinks(dialect: Dialect): Migration {
+  const index = (db: Kysely<any>, name: string, table: string, columns: string[]) =>
+    db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute()
+  return {
+    async up(db) {
+      if (dialect === 'postgres') await sql`ALTER TABLE invite_requests ADD COLUMN IF NOT EXISTS join_id text`.execute(db)
+      else {
+        const cols = await sql<{ name: string }>`SELECT name FROM pragma_table_info('invite_requests')`.execute(db)
+        if (!cols.rows.some((c) => c.name === 'join_id')) await sql`ALTER TABLE invite_requests ADD COLUMN join_id text`.execute(db)
+      }
+      await index(db, 'invite_requests_member_id_join_id', 'invite_requests', ['member_id', 'join_id'])
+      await db.schema
+        .createTable('join_links')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('token', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('target_kind', 'text', (c) => c.notNull().check(sql`target_kind in ('department', 'group', 'collab')`))
+        .addColumn('target_id', 'bigint', (c) => c.notNull())
+        .addColumn('template_id', 'text')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('cap', 'integer', (c) => c.check(sql`cap is null or cap > 0`))
+        .addColumn('uses', 'integer', (c) => c.notNull().defaultTo(0).check(sql`uses >= 0`))
+        .addColumn('allowed_domains', 'text', (c) => c.notNull())
+        .addColumn('approval', 'integer', (c) => c.notNull().check(sql`approval in (0, 1)`))
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('active', 'paused', 'revoked')`))
+        .addColumn('views', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_by', 'bigint', (c) => c.notNull())
+        .addColumn('owner_admin', 'integer', (c) => c.notNull().check(sql`owner_admin in (0, 1)`))
+        .addColumn('cap_warned_at', 'bigint')
+        .addColumn('expiry_warned_at', 'bigint')
+        .addColumn('dispatch_owner', 'text')
+        .addColumn('dispatch_until', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await index(db, 'join_links_member_id_created_at', 'join_links', ['member_id', 'created_at'])
+      await index(db, 'join_links_member_id_created_by', 'join_links', ['member_id', 'created_by'])
+      await db.schema
+        .createTable('join_link_joins')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('link_id', 'text', (c) => c.notNull().references('join_links.id').onDelete('cascade'))
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('email_lc', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('last_name', 'text')
+        .addColumn('lang', 'text', (c) => c.notNull().check(sql`lang in ('ru', 'en')`))
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('queued', 'dispatching', 'awaiting_approval', 'declined', 'sent', 'existing', 'failed')`))
+        .addColumn('request_id', 'text')
+        .addColumn('approved_by', 'bigint')
+        .addColumn('job_id', 'text')
+        .addColumn('job_seq', 'integer')
+        .addColumn('admitted_at', 'bigint')
+        .addColumn('error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      // One join per address and link: a second submission finds the first (and takes no second slot).
+      await db.schema.createIndex('join_link_joins_link_email').ifNotExists().unique().on('join_link_joins').columns(['link_id', 'email_lc']).execute()
+      await index(db, 'join_link_joins_link_id_created_at', 'join_link_joins', ['link_id', 'created_at'])
+      await index(db, 'join_link_joins_state_link_id', 'join_link_joins', ['state', 'link_id'])
+      await index(db, 'join_link_joins_member_id_created_at', 'join_link_joins', ['member_id', 'created_at'])
+      await index(db, 'join_link_joins_member_id_admitted_at', 'join_link_joins', ['member_id', 'admitted_at'])
+      await db.schema
+        .createTable('rate_counters')
+        .ifNotExists()
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rate_counters_pk', ['key', 'window_start'])
+        .execute()
+      await index(db, 'rate_counters_window_start', 'rate_counters', ['window_start'])
     },
   }
 }

@@ -511,8 +511,75 @@ export interface InviteRequestsTable {
   decided_at: EpochMs | null
   decision_reason: string | null
   job_id: string | null
+  /** The join (join_link_joins.id) this request is about; null for requests from a tab. */
+  join_id: ColumnType<string | null, string | null | undefined, string | null>
   created_at: EpochMs
   updated_at: EpochMs
+}
+
+/** A managed join link: a public page (/join/<token>) that invites whoever joins into one target. */
+export interface JoinLinksTable {
+  /** UUID. */
+  id: string
+  member_id: string
+  /** sha256 of the link's token (the token has 192 random bits: a keyed hash adds nothing, and survives key rotation). */
+  token_hash: string
+  /** The token itself, sealed (the admin sees the link again). */
+  token: string
+  name: string
+  target_kind: 'department' | 'group' | 'collab'
+  target_id: number
+  template_id: string | null
+  expires_at: EpochMs | null
+  cap: number | null
+  /** Slots taken: joins not declined. Incremented only while uses < cap (exact under concurrency). */
+  uses: ColumnType<number, number | undefined, number>
+  /** JSON string[]: lower-case domains; [] = any. */
+  allowed_domains: JsonText
+  approval: number
+  state: 'active' | 'paused' | 'revoked'
+  views: ColumnType<number, number | undefined, number>
+  created_by: number
+  /** 1 when an admin owns it (no policy re-check at dispatch). */
+  owner_admin: number
+  cap_warned_at: EpochMs | null
+  expiry_warned_at: EpochMs | null
+  dispatch_owner: string | null
+  dispatch_until: EpochMs | null
+  created_at: EpochMs
+  updated_at: EpochMs
+}
+
+/** One person who joined through a link: a persisted state machine until their invitation is a job item. */
+export interface JoinLinkJoinsTable {
+  /** UUID. */
+  id: string
+  link_id: string
+  member_id: string
+  email: string
+  email_lc: string
+  name: string
+  last_name: string | null
+  /** The page's language: the template's text in it. */
+  lang: 'ru' | 'en'
+  state: 'queued' | 'dispatching' | 'awaiting_approval' | 'declined' | 'sent' | 'existing' | 'failed'
+  request_id: string | null
+  /** Who approved it (a join link needing approval); null otherwise. */
+  approved_by: number | null
+  job_id: string | null
+  job_seq: number | null
+  /** When a dispatcher took it into a job: the portal's join admission window counts these. */
+  admitted_at: EpochMs | null
+  error: string | null
+  created_at: EpochMs
+  updated_at: EpochMs
+}
+
+/** Fixed-window counters for rate limits shared by every instance (keys hold no raw IP). */
+export interface RateCountersTable {
+  key: string
+  window_start: EpochMs
+  count: number
 }
 
 export interface Schema {
@@ -545,4 +612,7 @@ export interface Schema {
   robot_settings: RobotSettingsTable
   invite_policy: InvitePolicyTable
   invite_requests: InviteRequestsTable
+  join_links: JoinLinksTable
+  join_link_joins: JoinLinkJoinsTable
+  rate_counters: RateCountersTable
 }

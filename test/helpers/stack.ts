@@ -17,6 +17,7 @@ import { fastRestriction } from '../emulator/test-kit.js'
 import type { RestrictionParams } from '@bitrix24/b24jssdk'
 import type { AppDatabase } from '../../server/storage/database.js'
 import type { PacingOptions } from '../../server/portals/pacer.js'
+import type { JoinLimits } from '../../server/join-links/join-intake.js'
 import type { Clock } from '../emulator/index.js'
 import type { Backend, TestDatabase } from './databases.js'
 
@@ -63,6 +64,7 @@ export async function startInstance(opts: {
   /** The emulator's clock, so the app paces on the same (sped-up) time. */
   clock?: Clock
   pacing?: PacingOptions
+  joinLimits?: Partial<JoinLimits>
 }): Promise<Instance> {
   const server = http.createServer()
   await new Promise<void>((r) => server.listen(0, r))
@@ -92,6 +94,7 @@ export async function startInstance(opts: {
     onRefresh: (m) => refreshes.push(m),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.pacing ? { pacing: opts.pacing } : {}),
+    ...(opts.joinLimits ? { joinLimits: opts.joinLimits } : {}),
   })
   server.on('request', app.http)
   app.start()
@@ -113,13 +116,15 @@ export async function startStack(
     /** One clock for the emulator and the app (e.g. `createClock({ speed: 50 })`). */
     clock?: Clock
     pacing?: PacingOptions
+    /** The join pages' rate limits and join admission (tests lower them). */
+    joinLimits?: Partial<JoinLimits>
   } = {},
 ): Promise<Stack> {
   const emu = await startEmulator({ apps: [TEST_APP], ...(opts.clock ? { clock: opts.clock } : {}) })
   const db = await backend.open()
   const logs: string[] = []
   const instances: Instance[] = []
-  const shared = { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pacing ? { pacing: opts.pacing } : {}) }
+  const shared = { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pacing ? { pacing: opts.pacing } : {}), ...(opts.joinLimits ? { joinLimits: opts.joinLimits } : {}) }
   const first = await startInstance({ emu, database: db, logs, ...shared })
   instances.push(first)
   for (let i = 1; i < (opts.instances ?? 1); i++) {

@@ -47,13 +47,25 @@ export function policyApi(deps: {
   gateway: PortalGateway
   audit: AuditLog
   clock: Clock
+  /** Which join link a join came through (requests about joins name their link). */
+  joinLinksOf: (memberId: string, joinIds: string[]) => Promise<Map<string, { id: string; name: string }>>
 }): Router {
   const r = Router()
   const viewer = (res: Parameters<typeof sessionOf>[0]) => {
     const s = sessionOf(res)
     return { s, v: { userId: s.userId, isAdmin: s.isAdmin } }
   }
-  const requestView = (x: InviteRequest, v: { userId: number; isAdmin: boolean }) => ({ ...x, canDecide: deps.requests.canDecide(x, v), canCancel: x.requestedBy === v.userId && x.state === 'pending' })
+  async function requestViews(memberId: string, list: InviteRequest[], v: { userId: number; isAdmin: boolean }) {
+    const links = await deps.joinLinksOf(memberId, list.map((x) => x.joinId).filter((j): j is string => j !== null))
+    return list.map((x) => {
+      const link = x.joinId !== null ? links.get(x.joinId) : undefined
+      return {
+        ...x, joinLinkId: link?.id ?? null, joinLinkName: link?.name ?? null,
+        canDecide: deps.requests.canDecide(x, v), canCancel: x.requestedBy === v.userId && x.state === 'pending' && x.joinId === null,
+      }
+    })
+  }
+  const requestView = async (memberId: string, x: InviteRequest, v: { userId: number; isAdmin: boolean }) => (await requestViews(memberId, [x], v))[0]!
 
   r.get('/policy', async (_req, res) => {
     const s = requireAdmin(res)
@@ -104,33 +116,33 @@ export function policyApi(deps: {
     const { s, v } = viewer(res)
     const q = parseInput(requestsQuery, req.query)
     const page = await deps.requests.list(s.memberId, v, { ...(q.state ? { states: [q.state] } : {}), limit: q.limit, offset: q.offset })
-    res.json({ rows: page.rows.map((x) => requestView(x, v)), total: page.total })
+    res.json({ rows: await requestViews(s.memberId, page.rows, v), total: page.total })
   })
 
   r.get('/requests/:requestId', async (req, res) => {
     const { s, v } = viewer(res)
     const { requestId } = parseInput(requestParams, req.params)
-    res.json({ request: requestView(await deps.requests.get(s.memberId, requestId, v), v) })
+    res.json({ request: await requestView(s.memberId, await deps.requests.get(s.memberId, requestId, v), v) })
   })
 
   r.post('/requests/:requestId/approve', async (req, res) => {
     const { s, v } = viewer(res)
     const { requestId } = parseInput(requestParams, req.params)
     const { reason } = parseInput(approveBody, req.body ?? {})
-    res.json({ request: requestView(await deps.requests.approve(s.memberId, requestId, v, reason ?? null), v) })
+    res.json({ request: await requestView(s.memberId, await deps.requests.approve(s.memberId, requestId, v, reason ?? null), v) })
   })
 
   r.post('/requests/:requestId/decline', async (req, res) => {
     const { s, v } = viewer(res)
     const { requestId } = parseInput(requestParams, req.params)
     const { reason } = parseInput(declineBody, req.body)
-    res.json({ request: requestView(await deps.requests.decline(s.memberId, requestId, v, reason), v) })
+    res.json({ request: await requestView(s.memberId, await deps.requests.decline(s.memberId, requestId, v, reason), v) })
   })
 
   r.post('/requests/:requestId/cancel', async (req, res) => {
     const { s, v } = viewer(res)
     const { requestId } = parseInput(requestParams, req.params)
-    res.json({ request: requestView(await deps.requests.cancel(s.memberId, requestId, v), v) })
+    res.json({ request: await requestView(s.memberId, await deps.requests.cancel(s.memberId, requestId, v), v) })
   })
 
   return r
