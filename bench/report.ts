@@ -2,6 +2,7 @@
 import os from 'node:os'
 import type { CollabSyncPass, CollabSyncResult } from './collab-sync.js'
 import type { RobotBurstResult } from './robot-burst.js'
+import type { JoinFloodResult } from './join-flood.js'
 import type { DryRunMemoryResult } from './dry-run-memory.js'
 import type { DuplicateCheckResult } from './duplicate-check.js'
 import type { EngineRun, PortalTraffic, ThroughputResult } from './send-throughput.js'
@@ -27,6 +28,7 @@ export interface BenchResults {
   duplicates?: DuplicateCheckResult
   collabSync?: CollabSyncResult
   robotBurst?: RobotBurstResult
+  joinFlood?: JoinFloodResult
   /** Measurements that crashed: name → error text (the rest of the report still stands). */
   errors: Record<string, string>
 }
@@ -339,6 +341,12 @@ export function renderReport(r: BenchResults): string {
     summary.push(`| robot burst: ${b.calls.total} calls in ${f1(b.arrivalSec)} s, all answered / none lost / portal refusals | ${b.replies.total} of ${b.calls.total} / ${b.lost} lost / ${refused} | all, 0, 0 | ${verdict(b.lost === 0 && b.replies.total === b.calls.total && refused === 0)} |`)
     summary.push(`| robot burst: time to the last reply / REST requests (ours / per-call handler) | ${f1(b.servedSec)} s (per-call: ≥ ${b.naive.sec} s) / ${b.traffic.requests} / ${b.naive.requests} = ${f3(b.traffic.requests / b.naive.requests)} | reported | — |`)
   }
+  if (r.joinFlood) {
+    const j = r.joinFlood
+    const refused = j.traffic.status503 + j.traffic.status429
+    summary.push(`| join flood: bulk job of ${j.bulk} with / without ${j.joins} joins at once | ${f3(j.bulkFloodSec / j.bulkAloneSec)} (${f1(j.bulkFloodSec)} s / ${f1(j.bulkAloneSec)} s) | ≤ ${TARGET_RATIO} | ${verdict(j.bulkFloodSec / j.bulkAloneSec <= TARGET_RATIO)} |`)
+    summary.push(`| join flood: page answers 200 / REST requests by the page / portal refusals | ${j.page.ok} of ${j.joins} / ${j.requestsDuringIntake} / ${refused} | all, 0, 0 | ${verdict(j.page.ok === j.joins && j.requestsDuringIntake === 0 && refused === 0)} |`)
+  }
   out.push('## Summary', '', '| measurement | value | target | result |', '|---|---|---|---|', ...summary, '')
   for (const [name, err] of Object.entries(r.errors)) out.push(`> **${name} crashed**: \`${err.slice(0, 500)}\``, '')
   if (r.throughput) throughputSection(r.throughput, out)
@@ -346,6 +354,7 @@ export function renderReport(r: BenchResults): string {
   if (r.duplicates) duplicateSection(r.duplicates, r.throughput?.limits, out)
   if (r.collabSync) collabSection(r.collabSync, out)
   if (r.robotBurst) robotSection(r.robotBurst, out)
+  if (r.joinFlood) joinSection(r.joinFlood, out)
   return out.join('\n')
 }
 
@@ -363,6 +372,23 @@ function robotSection(b: RobotBurstResult, out: string[]): void {
     `| ${b.calls.total} (+${b.calls.duplicates}) | ${b.replies.total} (${Object.entries(b.replies.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')}) | ${b.lost} | ${f1(b.servedSec)} s | ${trafficLine(b.traffic)} | ${b.peakPerSec} | ${b.traffic.status503} / ${b.traffic.status429} | ${b.jobs} | ${b.usersCreated} | ${b.addedToGroups} | ${b.runsStored} |`,
     '',
     `Ours / per-call handler: **${f3(b.traffic.requests / b.naive.requests)}** of the requests; the last workflow had its answer ${f1(b.servedSec)} s after the first call, against at least ${b.naive.sec} s for the per-call handler.`,
+    '',
+  )
+}
+
+function joinSection(j: JoinFloodResult, out: string[]): void {
+  out.push(`## 6. Join flood: ${j.joins} people join through one link while a bulk job runs`, '')
+  out.push(
+    `${j.joins} submissions of the public pages of ${j.links} join links (50 at a time, each from its own address), then an admin's bulk job of ${j.bulk} invites on the same portal while the join worker admits the joins. ` +
+      `Production pacing (2 requests/s, burst 50, user.add's time budget), SQLite, one instance, emulated clock at ${j.speed}× (the bulk job is bound by user.add's time budget; times below are emulated seconds, the page's latency is real). ` +
+      `The page only writes to the database; the worker admits at most ${j.admission.idle} join invitations per portal per minute into the engine, ${j.admission.busy} while other invite work runs. ` +
+      'Baseline, measured in the same run: the same bulk job on a fresh portal without the flood.',
+    '',
+    '| page: 200 / other | page latency p50 / p99 | page throughput | REST requests during intake | bulk job alone / with the flood | joins admitted by the bulk job\'s end | then, idle, in ' + j.admittedAfter.minutes + ' min | user.add commands | REST requests (by method) | 503 / 429 |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    `| ${j.page.ok} / ${Object.entries(j.page.other).map(([k, v]) => `${k} ${v}`).join(', ') || '0'} | ${f1(j.page.p50Ms)} / ${f1(j.page.p99Ms)} ms | ${f1(j.page.perSec)} joins/s | ${j.requestsDuringIntake} | ${f1(j.bulkAloneSec)} s / ${f1(j.bulkFloodSec)} s (${f3(j.bulkFloodSec / j.bulkAloneSec)}) | ${j.admittedByBulkEnd} | ${j.admittedAfter.joins} | ${j.userAdds.total} | ${trafficLine(j.traffic)} | ${j.traffic.status503} / ${j.traffic.status429} |`,
+    '',
+    `A page that invited each person as they submit would spend ${j.joins} user.add calls at once; after the bucket's 50 at 2 requests/s that is the portal's whole budget for at least ${Math.ceil((j.joins - 50) / 2)} s, which every other job would wait behind.`,
     '',
   )
 }

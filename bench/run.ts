@@ -3,7 +3,7 @@
  * enforced: the exit code is non-zero only when a measurement crashed.
  *
  * Env: BENCH_SPEED (emulated seconds per real second for the send runs, default 50),
- * BENCH_SIZES (invite counts, default "1000,10000"), BENCH_ONLY (comma list of send,dryrun,duplicates,collabs,robots),
+ * BENCH_SIZES (invite counts, default "1000,10000"), BENCH_ONLY (comma list of send,dryrun,duplicates,collabs,robots,joins),
  * BENCH_COMPILED=1 (the other child processes run as plain JS bundles too; the dry-run server always does, as
  * `npm start` runs it), BENCH_CHILD_ARGS (extra Node flags for the dry-run server).
  */
@@ -15,6 +15,7 @@ import { createClock } from '../test/emulator/index.js'
 import { startBenchStack } from './bench-stack.js'
 import { measureCollabSync } from './collab-sync.js'
 import { measureRobotBurst } from './robot-burst.js'
+import { measureJoinFlood } from './join-flood.js'
 import { measureDryRunMemory } from './dry-run-memory.js'
 import { measureDuplicateCheck } from './duplicate-check.js'
 import { renderReport, type BenchResults } from './report.js'
@@ -23,7 +24,7 @@ import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
 
 const speed = Number(process.env.BENCH_SPEED ?? 50)
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)
-const only = new Set((process.env.BENCH_ONLY ?? 'send,dryrun,duplicates,collabs,robots').split(','))
+const only = new Set((process.env.BENCH_ONLY ?? 'send,dryrun,duplicates,collabs,robots,joins').split(','))
 const out = path.resolve(import.meta.dirname, 'results.md')
 const log = (s: string): void => console.log(`[bench] ${s}`)
 
@@ -103,6 +104,11 @@ if (only.has('collabs')) {
 if (only.has('robots')) {
   await step('robot burst', async () => {
     results.robotBurst = await measureRobotBurst({ employee: 350, guest: 100, addToGroup: 50, duplicates: 25, arrivalSec: 3 })
+  })
+}
+if (only.has('joins')) {
+  await step('join flood', async () => {
+    results.joinFlood = await measureJoinFlood({ bulk: 2_000, joins: 1_000, speed })
   })
 }
 

@@ -72,7 +72,7 @@ export function embeddedPath(embedded: EmbeddedPlacement): string {
  * only these, so a crafted link cannot pick any route.
  */
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
-const DEEP_LINK = new RegExp(`^(?:/collabs(?:/reviews/${UUID})?|/requests(?:/${UUID})?)$`)
+const DEEP_LINK = new RegExp(`^(?:/collabs(?:/reviews/${UUID})?|/requests(?:/${UUID})?|/links(?:/${UUID})?)$`)
 
 /**
  * The view a deep link asks for, or null: the frame URL's hash (`#/collabs/reviews/12`), else the

@@ -55,6 +55,15 @@ export const routes: RouteRecordRaw[] = [
     props: route => ({ requestId: String(route.params.requestId) }),
     meta: { section: 'requests' },
   },
+  // Join links: everyone (others than admins see their own links; the list says whether they may create one).
+  { path: '/links', name: 'links', component: workView(() => import('./views/JoinLinksView.vue')), meta: { section: 'links' } },
+  {
+    path: '/links/:linkId([0-9a-f-]{36})',
+    name: 'join-link',
+    component: workView(() => import('./views/JoinLinkView.vue')),
+    props: route => ({ linkId: String(route.params.linkId) }),
+    meta: { section: 'links' },
+  },
   // Focused views of the portal's placements (pinned home there, see placement.ts): a CRM card's tab, the profile menu.
   {
     path: '/embedded/crm/:entity(contact|company)/:entityId(\\d+)',

@@ -1,8 +1,8 @@
 /**
  * Turns joins into work, one link at a time (a claim on the link, across instances): joins that need
  * approval become invite requests (one notice to the approver per round); queued joins are checked like a
- * file's rows and put into ONE engine job per round, at most the portal's join admission per minute, so a
- * flood of joins takes a bounded share of the portal's REST budget. The job is created under an id the joins
+ * file's rows and put into ONE engine job per round, at most the portal's join admission per minute (much less
+ * while other invite work runs), so a flood of joins takes a bounded share of the portal's REST budget. The job is created under an id the joins
  * were claimed with first: after a crash the joins either find their job or go back to the queue.
  */
 import { randomUUID } from 'node:crypto'
@@ -156,7 +156,10 @@ export function createJoinDispatch(deps: {
         report.failed += await store.failQueued(link.id, 'The link\'s department or group no longer exists', clock.now())
         return report
       }
-      const left = deps.limits.admitPerPortalPerMinute - (await store.admittedSince(memberId, clock.now() - MINUTE))
+      // Other invite work (a bulk send, robots, a tab) runs first: joins then trickle in at the busy rate.
+      const busy = (await deps.jobs.runnable(memberId)).some((j) => j.source !== 'join_link' && j.status === 'running')
+      const admission = busy ? deps.limits.admitPerPortalPerMinuteWhileBusy : deps.limits.admitPerPortalPerMinute
+      const left = admission - (await store.admittedSince(memberId, clock.now() - MINUTE))
       if (left <= 0) return report
       const jobId = randomUUID()
       const claimed = await store.claimQueued(link.id, jobId, clock.now(), Math.min(left, ROUND))

@@ -21,9 +21,13 @@ export interface JoinLimits {
   joinsPerLinkPerMinute: number
   /** Join invitations one portal's links may put into the engine per minute (the rest wait their turn). */
   admitPerPortalPerMinute: number
+  /** The same while the portal has other invite work running: that work keeps nearly all of the portal's budget. */
+  admitPerPortalPerMinuteWhileBusy: number
 }
 
-export const DEFAULT_JOIN_LIMITS: JoinLimits = { viewsPerIpPerMinute: 60, joinsPerIpPer10Min: 20, joinsPerLinkPerMinute: 120, admitPerPortalPerMinute: 50 }
+export const DEFAULT_JOIN_LIMITS: JoinLimits = {
+  viewsPerIpPerMinute: 60, joinsPerIpPer10Min: 20, joinsPerLinkPerMinute: 120, admitPerPortalPerMinute: 50, admitPerPortalPerMinuteWhileBusy: 5,
+}
 
 export type Refusal = 'missing' | 'paused' | 'revoked' | 'expired' | 'full' | 'unavailable'
 

@@ -164,6 +164,22 @@ export function statusOf(link: Pick<JoinLink, 'state' | 'expiresAt' | 'cap' | 'u
 
 class JoinedMeanwhile extends Error {}
 
+/**
+ * Link names containing `term`, ignoring case in every script. SQLite's lower() folds ASCII only (a Cyrillic
+ * name would never match), so there each cased letter becomes a GLOB set of its two cases; on PostgreSQL,
+ * lower() folds Unicode. Wildcards in the term are literal on both.
+ */
+function nameContains(dialect: AppDatabase['dialect'], term: string) {
+  const lower = term.toLowerCase()
+  if (dialect === 'postgres') return sql<boolean>`lower(name) like ${`%${lower.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`
+  const glob = [...lower].map((c) => {
+    const upper = c.toUpperCase()
+    if (upper !== c && [...upper].length === 1) return `[${c}${upper}]`
+    return /[*?[]/.test(c) ? `[${c}]` : c
+  })
+  return sql<boolean>`name glob ${`*${glob.join('')}*`}`
+}
+
 export function createJoinLinkStore(app: AppDatabase, box: SecretBox): JoinLinkStore {
   const { db } = app
 
@@ -204,7 +220,7 @@ export function createJoinLinkStore(app: AppDatabase, box: SecretBox): JoinLinkS
     async list(memberId, q) {
       let base = db.selectFrom('join_links').where('member_id', '=', memberId)
       if (q.createdBy !== undefined) base = base.where('created_by', '=', q.createdBy)
-      if (q.q?.trim()) base = base.where(sql<boolean>`lower(name) like ${`%${q.q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`)
+      if (q.q?.trim()) base = base.where(nameContains(app.dialect, q.q.trim()))
       const now = q.now
       const unexpired = sql<boolean>`(expires_at is null or expires_at > ${now})`
       const underCap = sql<boolean>`(cap is null or uses < cap)`
@@ -279,16 +295,21 @@ export function createJoinLinkStore(app: AppDatabase, box: SecretBox): JoinLinkS
       if (before) return { kind: 'duplicate', join: before }
       try {
         return await db.transaction().execute(async (trx): Promise<JoinAttempt> => {
+          const cur = await db.selectFrom('join_links').select(['uses', 'cap']).where('id', '=', linkId).executeTakeFirst()
+          if (cur && cur.cap !== null && cur.uses >= cur.cap) return { kind: 'refused', reason: 'full' }
+          await new Promise((r) => setTimeout(r, 2))
           const taken = await trx
             .updateTable('join_links')
             .set((eb) => ({ uses: eb('uses', '+', 1), updated_at: now }))
             .where('id', '=', linkId)
             .where('state', '=', 'active')
             .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-            .where((eb) => eb.or([eb('cap', 'is', null), eb('uses', '<', eb.ref('cap'))]))
             .returning(['member_id'])
             .executeTakeFirst()
           if (!taken) {
+            // The same address that joined meanwhile (e.g. took the last slot) is that join, not a refusal.
+            const meanwhile = await trx.selectFrom('join_link_joins').selectAll().where('link_id', '=', linkId).where('email_lc', '=', emailLc).executeTakeFirst()
+            if (meanwhile) return { kind: 'duplicate', join: toJoin(meanwhile) }
             const l = await trx.selectFrom('join_links').select(['state', 'expires_at', 'cap', 'uses']).where('id', '=', linkId).executeTakeFirst()
             return { kind: 'refused', reason: refusalOf(l && { state: l.state, expiresAt: numOrNull(l.expires_at), cap: numOrNull(l.cap), uses: num(l.uses) }, now) }
           }
@@ -485,7 +506,8 @@ export function createJoinLinkStore(app: AppDatabase, box: SecretBox): JoinLinkS
         .selectAll()
         .where('state', '=', 'active')
         .where((eb) => eb.or([
-          eb.and([eb('cap_warned_at', 'is', null), eb('cap', 'is not', null), sql<boolean>`uses * 5 >= cap * 4`]),
+          // An expired link is not "nearly full": it takes no joins at all.
+          eb.and([eb('cap_warned_at', 'is', null), eb('cap', 'is not', null), sql<boolean>`uses * 5 >= cap * 4`, eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)])]),
           eb.and([eb('expiry_warned_at', 'is', null), eb('expires_at', '>', now), eb('expires_at', '<=', now + expiryWithinMs)]),
         ]))
         .orderBy('updated_at')
@@ -494,7 +516,8 @@ export function createJoinLinkStore(app: AppDatabase, box: SecretBox): JoinLinkS
       const out: Array<{ link: JoinLink; kind: 'cap' | 'expiry' }> = []
       for (const row of rows) {
         const link = toLink(row)
-        if (link.capWarnedAt === null && link.cap !== null && link.uses * 5 >= link.cap * 4) out.push({ link, kind: 'cap' })
+        const unexpired = link.expiresAt === null || link.expiresAt > now
+        if (link.capWarnedAt === null && link.cap !== null && link.uses * 5 >= link.cap * 4 && unexpired) out.push({ link, kind: 'cap' })
         if (link.expiryWarnedAt === null && link.expiresAt !== null && link.expiresAt > now && link.expiresAt <= now + expiryWithinMs) out.push({ link, kind: 'expiry' })
       }
       return out

@@ -180,12 +180,16 @@ describe('placements: the first view', () => {
     expect(placement.initialPathFor('CRM_DEAL_DETAIL_TAB', { ID: '12' })).toBe('/')
   })
 
-  it('deep links may open the requests and one request, nothing else', () => {
+  it('deep links may open the requests and one request, the join links and one link, nothing else', () => {
     expect(placement.deepLinkPath({}, '#/requests')).toBe('/requests')
     expect(placement.deepLinkPath({}, `#/requests/${UUID(1)}`)).toBe(`/requests/${UUID(1)}`)
     expect(placement.deepLinkPath({ route: `/requests/${UUID(2)}` })).toBe(`/requests/${UUID(2)}`)
     expect(placement.deepLinkPath({}, `#%2Frequests%2F${UUID(3)}`)).toBe(`/requests/${UUID(3)}`)
     expect(placement.initialPathFor('DEFAULT', {}, '#/requests')).toBe('/requests')
+    // A join link's page (its owner's warnings name the link).
+    expect(placement.deepLinkPath({}, '#/links')).toBe('/links')
+    expect(placement.deepLinkPath({ route: `/links/${UUID(4)}` })).toBe(`/links/${UUID(4)}`)
+    expect(placement.deepLinkPath({}, '#/links/12')).toBeNull()
     for (const hash of ['#/requests/12', `#/requests/${UUID(1)}/approve`, '#/requests/', '#/requestsX', `#/requests/${UUID(1)}?x`, '#/embedded/colleague', '#/embedded/crm/contact/1']) {
       expect(placement.deepLinkPath({}, hash), hash).toBeNull()
     }
@@ -471,7 +475,7 @@ describe('invite policy form: draft and save round trip', () => {
   const DEFAULT: PolicyLike = {
     rules: [{
       id: '00000000-0000-4000-8000-000000000001', who: { kind: 'group_managers' }, kinds: ['extranet'], templates: { mode: 'all', ids: [] },
-      departments: { mode: 'own', ids: [] }, groups: { mode: 'managed', ids: [] }, dailyQuota: 50, approval: 'over_quota',
+      departments: { mode: 'own', ids: [] }, groups: { mode: 'managed', ids: [] }, dailyQuota: 50, approval: 'over_quota', joinLinks: false,
     }],
     outsidePolicy: 'request',
     departmentVisibility: false,

@@ -1055,6 +1055,8 @@ export interface PolicyRule {
   /** 0..10000 invitations per inviter per rolling 24 h. */
   dailyQuota: number
   approval: PolicyApproval
+  /** May create join links for the targets and templates this rule allows (default false). */
+  joinLinks: boolean
 }
 
 export interface InvitePolicy {
@@ -1150,6 +1152,9 @@ export interface InviteRequest {
   canDecide: boolean
   /** The viewer asked and it is pending. */
   canCancel: boolean
+  /** The join link a person joined through (`placement` 'join_link'); null for other requests. */
+  joinLinkId: string | null
+  joinLinkName: string | null
 }
 
 /** GET /api/requests?state=&offset=&limit= (admins: all; others: theirs and those they decide). */
@@ -1162,3 +1167,135 @@ export interface InviteRequestListResponse {
 export interface InviteRequestResponse {
   request: InviteRequest
 }
+
+// ---------------------------------------------------------------------------------------------
+// Join links: GET/POST /api/join-links, GET/PATCH /api/join-links/:id, POST …/pause|resume|revoke,
+//   GET …/joins, GET …/qr.svg|qr.png (times are epoch ms)
+// ---------------------------------------------------------------------------------------------
+
+export type JoinTargetKind = 'department' | 'group' | 'collab'
+export const JOIN_TARGET_KINDS: readonly JoinTargetKind[] = ['department', 'group', 'collab']
+
+export interface JoinTarget {
+  kind: JoinTargetKind
+  id: number
+  /** From the directory cache; null when unknown. */
+  name: string | null
+}
+
+export type JoinLinkState = 'active' | 'paused' | 'revoked'
+/** What the public page does now: the state, or 'expired' / 'full' for an active link past its date / at its cap. */
+export type JoinLinkStatus = 'active' | 'paused' | 'revoked' | 'expired' | 'full'
+export const JOIN_LINK_STATUSES: readonly JoinLinkStatus[] = ['active', 'paused', 'expired', 'full', 'revoked']
+/** near_cap: at least 80 % of the cap used; near_expiry: expires within 3 days. */
+export type JoinLinkWarning = 'near_cap' | 'near_expiry'
+
+export interface JoinLinkStats {
+  /** Public page views. */
+  views: number
+  /** People who submitted the form and were accepted by the link (distinct e-mails). */
+  joins: number
+  awaiting: number
+  approved: number
+  declined: number
+  /** Invitations in the ledger for this link (not failed). */
+  invited: number
+  /** Of those, accepted. */
+  accepted: number
+  /** Joins whose invitation failed. */
+  failed: number
+}
+
+export interface JoinLinkView {
+  id: string
+  /** Shown on the public page as its title. */
+  name: string
+  /** The full public URL (it holds the secret token). */
+  url: string
+  target: JoinTarget
+  templateId: string | null
+  templateName: string | null
+  /** End of the chosen day (23:59:59.999 UTC); null = never. */
+  expiresAt: number | null
+  /** null = no cap. */
+  cap: number | null
+  /** Places taken (joins not declined). */
+  uses: number
+  /** Lower-case domains; [] = any. */
+  allowedDomains: string[]
+  /** Every join waits for approval. */
+  approval: boolean
+  state: JoinLinkState
+  status: JoinLinkStatus
+  warnings: JoinLinkWarning[]
+  createdBy: number
+  createdByName: string
+  createdAt: number
+  updatedAt: number
+  stats: JoinLinkStats
+  /** The viewer may edit, pause and revoke it (admins: every link; others: their own). */
+  canManage: boolean
+}
+
+export type JoinState = 'queued' | 'dispatching' | 'awaiting_approval' | 'declined' | 'sent' | 'existing' | 'failed'
+
+export interface JoinView {
+  id: string
+  email: string
+  name: string
+  lastName: string | null
+  state: JoinState
+  /** The ledger's invitation once sent. */
+  invitation: { id: string; state: InvitationState } | null
+  /** Why it failed (the engine's text). */
+  error: string | null
+  /** The invite request while/after approval. */
+  requestId: string | null
+  jobId: string | null
+  createdAt: number
+}
+
+/** POST /api/join-links body; PATCH takes any subset. */
+export interface JoinLinkInput {
+  /** 1..120 characters, trimmed. */
+  name: string
+  target: { kind: JoinTargetKind; id: number }
+  /** department → an employee (intranet) template; group/collab → a guest (extranet) template. */
+  templateId: string | null
+  /** 'YYYY-MM-DD' (works through the end of that day, UTC), today or later; null = never. */
+  expiresOn: string | null
+  /** 1..10000; null = no cap. */
+  cap: number | null
+  /** Domains like 'example.com' (no '@'), at most 50; [] = any. */
+  allowedDomains: string[]
+  approval: boolean
+}
+
+export const JOIN_LINK_NAME_MAX = 120
+export const JOIN_LINK_CAP_MAX = 10_000
+export const JOIN_LINK_DOMAINS_MAX = 50
+/** A non-administrator's link needs a cap of at most this and an expiry at most JOIN_LINK_MANAGER_DAYS ahead. */
+export const JOIN_LINK_MANAGER_CAP_MAX = 1_000
+export const JOIN_LINK_MANAGER_DAYS = 90
+
+export interface JoinLinkFilters {
+  status: JoinLinkStatus | ''
+  q: string
+}
+
+/** GET /api/join-links?status=&q=&limit=&offset= (admins: every link; others: their own). */
+export interface JoinLinkListResponse {
+  rows: JoinLinkView[]
+  total: number
+  /** The viewer may create links (an administrator, or a policy rule with joinLinks). */
+  canCreate: boolean
+}
+
+/** GET /api/join-links/:id/joins?limit=&offset=, newest first. */
+export interface JoinListResponse {
+  rows: JoinView[]
+  total: number
+}
+
+export type JoinLinkAction = 'pause' | 'resume' | 'revoke'
+export type JoinLinkQrFormat = 'svg' | 'png'

@@ -53,6 +53,7 @@ const PLACEMENT_KEYS: Record<string, string> = {
   CRM_CONTACT_DETAIL_TAB: 'crmContact',
   CRM_COMPANY_DETAIL_TAB: 'crmCompany',
   USER_PROFILE_MENU: 'profile',
+  join_link: 'joinLink',
   DEFAULT: 'app',
 }
 

@@ -34,6 +34,8 @@ export interface RuleDraft {
   /** As typed. */
   dailyQuota: string
   approval: PolicyApproval
+  /** May create join links (for what the rule allows). */
+  joinLinks: boolean
 }
 
 export interface PolicyDraft {
@@ -44,8 +46,8 @@ export interface PolicyDraft {
 }
 
 /** A rule's parts that carry their own error message. `rule` is the rule as a whole (e.g. a bad id). */
-export type RuleField = 'rule' | 'who' | 'kinds' | 'templates' | 'departments' | 'groups' | 'dailyQuota' | 'approval'
-export const RULE_FIELDS: readonly RuleField[] = ['rule', 'who', 'kinds', 'templates', 'departments', 'groups', 'dailyQuota', 'approval']
+export type RuleField = 'rule' | 'who' | 'kinds' | 'templates' | 'departments' | 'groups' | 'dailyQuota' | 'approval' | 'joinLinks'
+export const RULE_FIELDS: readonly RuleField[] = ['rule', 'who', 'kinds', 'templates', 'departments', 'groups', 'dailyQuota', 'approval', 'joinLinks']
 
 /** The policy's own fields; `rules` is the list as a whole (e.g. too many rules). */
 export type PolicyField = 'rules' | 'outsidePolicy' | 'departmentVisibility' | 'notifyInviters'
@@ -69,7 +71,7 @@ export function newRuleId(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-/** A new rule: everyone may invite guests into the groups they manage, 20 a day, over that with approval. */
+/** A new rule: everyone may invite guests into the groups they manage, 20 a day, over that with approval; no join links. */
 export function newRuleDraft(id: string = newRuleId()): RuleDraft {
   return {
     id,
@@ -85,6 +87,7 @@ export function newRuleDraft(id: string = newRuleId()): RuleDraft {
     groupIds: [],
     dailyQuota: '20',
     approval: 'over_quota',
+    joinLinks: false,
   }
 }
 
@@ -103,6 +106,8 @@ export function ruleToDraft(rule: PolicyRule): RuleDraft {
     groupIds: [...rule.groups.ids],
     dailyQuota: String(rule.dailyQuota),
     approval: rule.approval,
+    // A policy saved before join links existed has no flag: it never allowed them.
+    joinLinks: rule.joinLinks ?? false,
   }
 }
 
@@ -181,6 +186,7 @@ export function ruleFromDraft(rule: RuleDraft): PolicyRule {
     groups: { mode: rule.groupsMode, ids: rule.groupsMode === 'only' ? [...rule.groupIds] : [] },
     dailyQuota: parseQuota(rule.dailyQuota) ?? 0,
     approval: rule.approval,
+    joinLinks: rule.joinLinks,
   }
 }
 

@@ -1344,6 +1344,7 @@ const en = {
     placements: {
       group: 'Workgroup tab',
       crmContact: 'CRM contact',
+      joinLink: 'Join link',
       crmCompany: 'CRM company',
       profile: 'Profile menu',
       app: 'Invite Desk',

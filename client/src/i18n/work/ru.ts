@@ -1340,6 +1340,7 @@ const ru: WorkMessageSchema = {
     placements: {
       group: 'Вкладка рабочей группы',
       crmContact: 'Контакт CRM',
+      joinLink: 'Ссылка-приглашение',
       crmCompany: 'Компания CRM',
       profile: 'Меню профиля',
       app: 'Invite Desk',
