@@ -141,11 +141,25 @@ export function createJoinDispatch(deps: {
       if (!link) return report
       await recover(link)
       const portal = await deps.portals.get(memberId)
-      if (!portal || portal.status !== 'installed') return report
-      if (link.state === 'revoked') {
-        report.failed += await store.failQueued(link.id, 'The link was revoked before the invitation went out', clock.now())
+      // Removed from the portal: nothing will be sent (a portal that needs a reinstall keeps its queue).
+      if (!portal || portal.status === 'uninstalled') {
+        report.failed += await store.failQueued(link.id, 'Invite Desk was removed from the portal before the invitation went out', clock.now())
         return report
       }
+      if (portal.status !== 'installed') return report
+      if (link.state === 'revoked') {
+        const why = 'The link was revoked before the invitation went out'
+        report.failed += await store.failQueued(link.id, why, clock.now())
+        // Joins still waiting for their request to be filed: none will be now.
+        for (const j of await store.awaitingWithoutRequest(link.id, 200)) if (await store.settle(j.id, ['awaiting_approval'], 'failed', { error: why }, clock.now())) report.failed++
+        return report
+      }
+      // Other invite work (a bulk send, robots, a tab) runs first: joins then trickle in at the busy rate.
+      const busy = (await deps.jobs.runnable(memberId)).some((j) => j.source !== 'join_link' && j.status === 'running')
+      const admission = busy ? deps.limits.admitPerPortalPerMinuteWhileBusy : deps.limits.admitPerPortalPerMinute
+      const left = link.state === 'active' ? admission - (await store.admittedSince(memberId, clock.now() - MINUTE)) : 0
+      // Waiting for admission with no request to file: this round has nothing to do (the next pass asks again).
+      if (left <= 0 && (await store.awaitingWithoutRequest(link.id, 1)).length === 0) return report
       const target = await deps.links.resolveTarget(memberId, link.target)
       const permitted = target !== null && (await ownerPermitted(link, target))
       if (target && !permitted) await store.holdUnapproved(link.id, clock.now())
@@ -156,10 +170,6 @@ export function createJoinDispatch(deps: {
         report.failed += await store.failQueued(link.id, 'The link\'s department or group no longer exists', clock.now())
         return report
       }
-      // Other invite work (a bulk send, robots, a tab) runs first: joins then trickle in at the busy rate.
-      const busy = (await deps.jobs.runnable(memberId)).some((j) => j.source !== 'join_link' && j.status === 'running')
-      const admission = busy ? deps.limits.admitPerPortalPerMinuteWhileBusy : deps.limits.admitPerPortalPerMinute
-      const left = admission - (await store.admittedSince(memberId, clock.now() - MINUTE))
       if (left <= 0) return report
       const jobId = randomUUID()
       const claimed = await store.claimQueued(link.id, jobId, clock.now(), Math.min(left, ROUND))

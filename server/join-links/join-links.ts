@@ -131,7 +131,8 @@ export function createJoinLinks(deps: {
 
     async list(memberId: string, v: Viewer, q: { status?: JoinLinkStatus; q?: string; limit: number; offset: number }) {
       const page = await store.list(memberId, { ...q, now: clock.now(), ...(v.isAdmin ? {} : { createdBy: v.userId }) })
-      const canCreate = v.isAdmin || mayCreateJoinLinks(await deps.policy.get(memberId), await deps.policy.context(memberId, { id: v.userId, isAdmin: false }, null))
+      const ownsAGroup = async () => (await deps.directory.groups(memberId)).some((g) => g.ownerId === v.userId)
+      const canCreate = v.isAdmin || mayCreateJoinLinks(await deps.policy.get(memberId), await deps.policy.context(memberId, { id: v.userId, isAdmin: false }, null), await ownsAGroup())
       return { rows: await views(memberId, v, page.rows), total: page.total, canCreate }
     },
 

@@ -179,7 +179,11 @@ export function joinLinkRule(policy: InvitePolicy, ctx: InviterContext, ask: Omi
   return { reasons: reasons.length ? [...new Set(reasons)] : ['no invitation rule lets you create join links'] }
 }
 
-/** Whether any rule could let this non-admin create a join link (group managers: for groups they manage). */
-export function mayCreateJoinLinks(policy: InvitePolicy, ctx: InviterContext): boolean {
-  return policy.rules.some((r) => r.joinLinks && (r.who.kind === 'group_managers' || applies(r.who, ctx, { kind: 'extranet', departmentId: null, groupId: null, templateId: null, count: 0 })))
+/**
+ * Whether any rule could let this non-admin create a join link: a hint for the UI (creating checks the rule
+ * for the actual target). A group-managers rule counts for someone who owns a group (the directory knows owners,
+ * not moderators, whose links the server still allows).
+ */
+export function mayCreateJoinLinks(policy: InvitePolicy, ctx: InviterContext, ownsAGroup: boolean): boolean {
+  return policy.rules.some((r) => r.joinLinks && (r.who.kind === 'group_managers' ? ownsAGroup : applies(r.who, ctx, { kind: 'extranet', departmentId: null, groupId: null, templateId: null, count: 0 })))
 }

@@ -295,15 +295,13 @@ export function createJoinLinkStore(app: AppDatabase, box: SecretBox): JoinLinkS
       if (before) return { kind: 'duplicate', join: before }
       try {
         return await db.transaction().execute(async (trx): Promise<JoinAttempt> => {
-          const cur = await db.selectFrom('join_links').select(['uses', 'cap']).where('id', '=', linkId).executeTakeFirst()
-          if (cur && cur.cap !== null && cur.uses >= cur.cap) return { kind: 'refused', reason: 'full' }
-          await new Promise((r) => setTimeout(r, 2))
           const taken = await trx
             .updateTable('join_links')
             .set((eb) => ({ uses: eb('uses', '+', 1), updated_at: now }))
             .where('id', '=', linkId)
             .where('state', '=', 'active')
             .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+            .where((eb) => eb.or([eb('cap', 'is', null), eb('uses', '<', eb.ref('cap'))]))
             .returning(['member_id'])
             .executeTakeFirst()
           if (!taken) {

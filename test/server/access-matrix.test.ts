@@ -38,7 +38,7 @@ import { DEFAULT_ROBOT_SETTINGS } from '../../server/robots/robot-settings.js'
 import { DEFAULT_COLLAB_SETTINGS } from '../../server/collabs/collab-settings.js'
 import { BACKENDS, type Backend } from '../helpers/databases.js'
 import { apiFor, csv, finished, installedAdmin, sessionApi, startTestStack, uploadAndCheck, waitForJob, withPortal, type Api, type ApiAnswer } from '../helpers/api.js'
-import { CLIENT_ID, until, type Stack } from '../helpers/stack.js'
+import { CLIENT_ID, form, until, type Stack } from '../helpers/stack.js'
 import type { PortalHandle } from '../emulator/index.js'
 
 type Actor = 'other' | 'employee' | 'manager' | 'admin'
@@ -70,9 +70,13 @@ const WRITE_METHODS = [
 const STATE_TABLES = [
   'audit_log', 'invite_templates', 'invite_jobs', 'invite_job_items', 'invitations', 'invitation_events', 'invite_imports', 'onboarding_kits',
   'extranet_guests', 'collab_settings', 'access_reviews', 'access_review_items', 'robot_runs', 'robot_settings', 'invite_policy', 'invite_requests',
+  'join_links', 'join_link_joins',
 ] as const
-/** Routes outside /api: each proves its caller another way (a signed frame, the portal's application token), covered by their own suites. */
-const NON_API_ROUTES = ['ALL /app', 'ALL /install', 'GET /healthz', 'POST /events', 'POST /robots/:code']
+/**
+ * Routes outside /api: each proves its caller another way (a signed frame, the portal's application token), covered
+ * by their own suites. The public join pages need no session at all: the link's token is the key (test/join-links).
+ */
+const NON_API_ROUTES = ['ALL /app', 'ALL /install', 'GET /healthz', 'POST /events', 'POST /robots/:code', 'GET /join/:token', 'POST /join/:token']
 
 /** Ids of portal A's world. */
 interface Fx {
@@ -131,6 +135,15 @@ interface Fx {
   itemC1: string
   itemC2: string
   run: string
+  /** The admin's join link into G2: every join waits for approval (Jonas's does). */
+  linkA: string
+  /** M's join link into G1, with a cap and an expiry (Jana joined and was invited). */
+  linkM: string
+  /** Links revoked by the revoke rows, so that the others stay usable whatever the order of the rows. */
+  spareA: string
+  spareM: string
+  /** The invite request Jonas's join through the admin's link waits on. */
+  reqJoin: string
 }
 
 interface Secret {
@@ -517,13 +530,21 @@ const CASES: Case[] = [
         expect(ids(rows)).toEqual(expect.arrayContaining([w.f.reqMa, w.f.reqPa]))
         expect(rows.every((r) => r.requestedBy === me || r.approverId === me)).toBe(true)
       }
-      if (actor === 'admin') expect(ids(rows)).toEqual(expect.arrayContaining([w.f.reqMa, w.f.reqPa, w.f.reqE]))
+      if (actor === 'admin') {
+        expect(ids(rows)).toEqual(expect.arrayContaining([w.f.reqMa, w.f.reqPa, w.f.reqE, w.f.reqJoin]))
+        expect(rows.find((r) => r.id === w.f.reqJoin)).toMatchObject({ placement: 'join_link', joinLinkId: w.f.linkA, joinLinkName: 'Alpha Lobby Joinlink' })
+        expect(rows.find((r) => r.id === w.f.reqMa)).toMatchObject({ joinLinkId: null, joinLinkName: null })
+      }
       if (actor === 'other') expect(rows).toEqual([])
     },
   },
   { method: 'GET', route: '/api/requests/:requestId', what: 'M\'s request', path: (f) => `/api/requests/${f.reqMa}`, allowed: ['manager', 'admin'] },
   { method: 'GET', route: '/api/requests/:requestId', what: 'E\'s request', path: (f) => `/api/requests/${f.reqE}`, allowed: ['employee', 'admin'] },
   { method: 'GET', route: '/api/requests/:requestId', what: 'P\'s request into G1 (M approves)', path: (f) => `/api/requests/${f.reqPa}`, allowed: ['manager', 'admin'] },
+  {
+    method: 'GET', route: '/api/requests/:requestId', what: 'a join through the admin\'s link', path: (f) => `/api/requests/${f.reqJoin}`, allowed: ADMIN,
+    check: (w, _actor, res) => expect(JSON.stringify(res.body)).toContain(w.f.linkA),
+  },
   { method: 'POST', route: '/api/requests/:requestId/approve', what: 'M\'s own request (admins decide)', path: (f) => `/api/requests/${f.reqMa}/approve`, body: () => ({}), allowed: ADMIN },
   {
     method: 'POST', route: '/api/requests/:requestId/approve', what: 'P\'s request (M approves)', path: (f) => `/api/requests/${f.reqPa}/approve`, body: () => ({}),
@@ -537,6 +558,86 @@ const CASES: Case[] = [
   // Only the person who asked may withdraw a request, an admin included.
   { method: 'POST', route: '/api/requests/:requestId/cancel', what: 'M\'s own request', path: (f) => `/api/requests/${f.reqMc}/cancel`, allowed: ['manager'] },
   { method: 'POST', route: '/api/requests/:requestId/cancel', what: 'E\'s own request', path: (f) => `/api/requests/${f.reqE}/cancel`, allowed: ['employee'] },
+
+  // --- join links: admins manage every link, others their own (M may create them by a rule) ----------------
+  {
+    method: 'GET', route: '/api/join-links', path: () => '/api/join-links?limit=200', allowed: ACTORS,
+    check: (w, actor, res) => {
+      const rows = res.body.rows as Array<{ id: string; createdBy: number; canManage: boolean }>
+      if (actor === 'admin') {
+        expect(ids(rows)).toEqual(expect.arrayContaining([w.f.linkA, w.f.linkM, w.f.spareA, w.f.spareM]))
+        expect(rows.every((r) => r.canManage)).toBe(true)
+      }
+      if (actor === 'manager') {
+        expect(ids(rows)).toEqual(expect.arrayContaining([w.f.linkM, w.f.spareM]))
+        expect(rows.every((r) => r.createdBy === w.f.manager && r.canManage)).toBe(true)
+      }
+      if (actor === 'employee' || actor === 'other') expect({ rows, total: res.body.total }).toEqual({ rows: [], total: 0 })
+      // E has no rule with "may create join links"; M has one; admins may always.
+      expect(res.body.canCreate).toBe(actor !== 'employee')
+    },
+  },
+  {
+    method: 'GET', route: '/api/join-links', what: 'searched and filtered', path: () => '/api/join-links?status=active&q=alpha&limit=200', allowed: ACTORS,
+    check: (w, actor, res) => {
+      const got = ids(res.body.rows)
+      if (actor === 'admin') expect(got).toEqual(expect.arrayContaining([w.f.linkA, w.f.linkM]))
+      if (actor === 'manager') expect(got).toEqual(expect.arrayContaining([w.f.linkM]))
+      if (actor === 'manager') expect(got).not.toContain(w.f.linkA)
+      if (actor === 'employee' || actor === 'other') expect(got).toEqual([])
+    },
+  },
+  {
+    // M into G1 (M's rule), the admin into G2, B's admin into B's own root department; E has no rule that allows it.
+    method: 'POST', route: '/api/join-links', path: () => '/api/join-links', allowed: ['other', 'manager', 'admin'], ok: [201],
+    body: (f, actor) => ({
+      name: `Made by ${actor}`, templateId: null, allowedDomains: [], approval: false,
+      target: actor === 'manager' ? { kind: 'group', id: f.g1 } : actor === 'admin' ? { kind: 'group', id: f.g2 } : actor === 'employee' ? { kind: 'department', id: D2 } : { kind: 'department', id: 1 },
+      cap: 20, expiresOn: inDays(30),
+    }),
+    check: (w, actor, res) => expect(res.body).toMatchObject({ createdBy: userOf(w.f, actor), canManage: true, status: 'active', uses: 0 }),
+  },
+  {
+    method: 'GET', route: '/api/join-links/:linkId', what: 'the admin\'s link', path: (f) => `/api/join-links/${f.linkA}`, allowed: ADMIN,
+    check: (w, _actor, res) => expect(res.body).toMatchObject({ id: w.f.linkA, createdBy: 1, canManage: true, stats: { joins: 1, awaiting: 1 } }),
+  },
+  {
+    method: 'GET', route: '/api/join-links/:linkId', what: 'M\'s link', path: (f) => `/api/join-links/${f.linkM}`, allowed: ['manager', 'admin'],
+    check: (w, _actor, res) => expect(res.body).toMatchObject({ id: w.f.linkM, createdBy: w.f.manager, canManage: true, uses: 1, stats: { joins: 1, invited: 1 } }),
+  },
+  { method: 'PATCH', route: '/api/join-links/:linkId', what: 'the admin\'s link', path: (f) => `/api/join-links/${f.linkA}`, body: () => ({ cap: 500 }), allowed: ADMIN },
+  { method: 'PATCH', route: '/api/join-links/:linkId', what: 'M\'s link', path: (f) => `/api/join-links/${f.linkM}`, body: () => ({ cap: 12 }), allowed: ['manager', 'admin'] },
+  {
+    method: 'GET', route: '/api/join-links/:linkId/joins', what: 'the admin\'s link', path: (f) => `/api/join-links/${f.linkA}/joins`, allowed: ADMIN,
+    check: (_w, _actor, res) => expect(res.body.rows).toEqual([expect.objectContaining({ email: 'jonas@alpha-join-a.example', state: 'awaiting_approval', requestId: expect.any(String) })]),
+  },
+  {
+    method: 'GET', route: '/api/join-links/:linkId/joins', what: 'M\'s link', path: (f) => `/api/join-links/${f.linkM}/joins`, allowed: ['manager', 'admin'],
+    check: (_w, _actor, res) => expect(res.body.rows).toEqual([expect.objectContaining({ email: 'jana@alpha-join-m.example', state: 'sent', invitation: expect.objectContaining({ id: expect.any(String) }) })]),
+  },
+  ...(['svg', 'png'] as const).flatMap((format): Case[] => [
+    {
+      method: 'GET', route: `/api/join-links/:linkId/qr.${format}`, what: 'the admin\'s link', path: (f) => `/api/join-links/${f.linkA}/qr.${format}`, allowed: ADMIN,
+      check: (_w, _actor, res) => expect(res.headers.get('content-type')).toMatch(format === 'svg' ? /^image\/svg\+xml/ : /^image\/png/),
+    },
+    {
+      method: 'GET', route: `/api/join-links/:linkId/qr.${format}`, what: 'M\'s link', path: (f) => `/api/join-links/${f.linkM}/qr.${format}?download=1`, allowed: ['manager', 'admin'],
+      check: (_w, _actor, res) => expect(res.headers.get('content-disposition')).toMatch(/^attachment/),
+    },
+  ]),
+  // Pause, then resume: the second caller finds the link already so, and gets it back as it is.
+  ...(['pause', 'resume'] as const).flatMap((action): Case[] => [
+    { method: 'POST', route: `/api/join-links/:linkId/${action}`, what: 'the admin\'s link', path: (f) => `/api/join-links/${f.linkA}/${action}`, allowed: ADMIN },
+    {
+      method: 'POST', route: `/api/join-links/:linkId/${action}`, what: 'M\'s link', path: (f) => `/api/join-links/${f.linkM}/${action}`, allowed: ['manager', 'admin'],
+      check: (_w, _actor, res) => expect(res.body.status).toBe(action === 'pause' ? 'paused' : 'active'),
+    },
+  ]),
+  { method: 'POST', route: '/api/join-links/:linkId/revoke', what: 'the admin\'s spare link', path: (f) => `/api/join-links/${f.spareA}/revoke`, allowed: ADMIN },
+  {
+    method: 'POST', route: '/api/join-links/:linkId/revoke', what: 'M\'s spare link', path: (f) => `/api/join-links/${f.spareM}/revoke`, allowed: ['manager', 'admin'],
+    check: (_w, _actor, res) => expect(res.body.status).toBe('revoked'),
+  },
 
   // --- robots (admin only) -----------------------------------------------------------------------------
   { method: 'GET', route: '/api/robots', path: () => '/api/robots', allowed: ADMINS },
@@ -553,6 +654,9 @@ const CASES: Case[] = [
 ]
 
 // ---------------------------------------------------------------------------------------------------------
+
+/** 'YYYY-MM-DD' so many days from today (UTC). */
+const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10)
 
 function userOf(f: Fx, actor: Actor): number {
   return actor === 'employee' ? f.employee : actor === 'manager' ? f.manager : 1
@@ -616,6 +720,7 @@ async function stateOfA(w: World): Promise<Record<string, unknown>> {
 async function settle(w: World): Promise<void> {
   await w.stack.a.app.runner.drain()
   await w.stack.a.app.robots.worker.drain()
+  await w.stack.a.app.joinLinks.worker.drain()
   await w.stack.a.app.runner.drain()
 }
 
@@ -623,6 +728,12 @@ function must(res: ApiAnswer, status: number | number[], what: string): any {
   const want = [status].flat()
   if (!want.includes(res.status)) throw new Error(`${what}: answered ${res.status}, expected ${want.join('/')}: ${res.text.slice(0, 400)}`)
   return res.body
+}
+
+const tokenOf = (url: string) => {
+  const token = /\/join\/([A-Za-z0-9_-]{32})$/.exec(url)?.[1]
+  if (!token) throw new Error(`not a join link URL: ${url}`)
+  return token
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -775,7 +886,12 @@ async function populate(stack: Stack): Promise<World> {
 
   // M's quota becomes 1 (used): M's next invites are requests the admins decide. P's (no rule) go to G1's owner, M.
   // Department heads see their departments' invitations: M sees P's (D1), never E's (D2) nor the admin's (the parent department).
-  const policyA = { ...base, departmentVisibility: true, rules: [...base.rules.map((r: { who: { kind: string } }) => (r.who.kind === 'group_managers' ? { ...r, dailyQuota: 1 } : r)), eRule] }
+  // M may create join links into the groups M manages (last: M's invitations still go by the group managers' rule).
+  const mJoinRule = {
+    id: randomUUID(), who: { kind: 'users', ids: [manager.ID] }, kinds: ['extranet'], templates: { mode: 'all', ids: [] },
+    departments: { mode: 'own', ids: [] }, groups: { mode: 'managed', ids: [] }, dailyQuota: 50, approval: 'over_quota', joinLinks: true,
+  }
+  const policyA = { ...base, departmentVisibility: true, rules: [...base.rules.map((r: { who: { kind: string } }) => (r.who.kind === 'group_managers' ? { ...r, dailyQuota: 1 } : r)), eRule, mJoinRule] }
   must(await admin.put('/api/policy', policyA), 200, 'policy with M\'s quota')
   const request = async (api: Api, body: object, what: string) => {
     const checked = must(await api.post('/api/embedded/check', body), 201, `${what} check`)
@@ -818,14 +934,46 @@ async function populate(stack: Stack): Promise<World> {
   await stack.a.app.runner.drain()
   const run = must(await admin.get('/api/robots/runs'), 200, 'runs').rows[0].id as string
 
-  // Portal B and its admin.
+  // G1's and G2's guests so far (Jana below becomes another guest of G1).
+  const guests = async (groupId: number) => (await stack.a.app.stores.guests.listByGroup(a.memberId, groupId))[0]!.id
+  const guestG1 = await guests(g1)
+  const guestG2 = await guests(g2)
+
+  // Join links: the admin's into G2 (every join waits for approval), M's into G1 (M is no admin: a cap and an
+  // expiry), one person joined through each on the public page; and a spare link each for the revoke rows.
+  const linkBody = (name: string, target: { kind: string; id: number }, extra: object = {}) => ({
+    name, target, templateId: null, expiresOn: null, cap: null, allowedDomains: [], approval: false, ...extra,
+  })
+  const linkA = must(await admin.post('/api/join-links', linkBody('Alpha Lobby Joinlink', { kind: 'group', id: g2 }, { approval: true })), 201, 'the admin\'s join link')
+  const spareA = must(await admin.post('/api/join-links', linkBody('Alpha Spare Lobby Joinlink', { kind: 'group', id: g2 })), 201, 'the admin\'s spare join link')
+  const mLink = linkBody('Alpha Partner Joinlink', { kind: 'group', id: g1 }, { cap: 10, expiresOn: inDays(30) })
+  const linkM = must(await asManager.post('/api/join-links', mLink), 201, 'M\'s join link')
+  const spareM = must(await asManager.post('/api/join-links', { ...mLink, name: 'Alpha Spare Partner Joinlink' }), 201, 'M\'s spare join link')
+  const joinThrough = async (url: string, email: string, name: string) => {
+    const res = await fetch(url, {
+      method: 'POST', body: form({ email, name, last_name: 'Joiner', lang: 'en' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '203.0.113.50', 'accept-language': 'en' },
+    })
+    if (res.status !== 200) throw new Error(`joining ${url} as ${email} answered ${res.status}: ${(await res.text()).slice(0, 300)}`)
+  }
+  await joinThrough(linkA.url, 'jonas@alpha-join-a.example', 'Jonas')
+  await joinThrough(linkM.url, 'jana@alpha-join-m.example', 'Jana')
+  await stack.a.app.joinLinks.worker.drain()
+  const [joinA] = (await stack.a.app.stores.joinLinks.joins(a.memberId, linkA.id, { limit: 10, offset: 0 })).rows
+  const [joinM] = (await stack.a.app.stores.joinLinks.joins(a.memberId, linkM.id, { limit: 10, offset: 0 })).rows
+  if (joinA?.state !== 'awaiting_approval' || !joinA.requestId) throw new Error(`Jonas's join should wait on a request: ${JSON.stringify(joinA)}`)
+  if (joinM?.state !== 'sent' || !joinM.jobId) throw new Error(`Jana's join should be sent: ${JSON.stringify(joinM)}`)
+  await waitForJob(admin, joinM.jobId, finished, 'Jana\'s join job')
+  await stack.a.app.runner.drain()
+
+  // Portal B and its admin (B's directory known, for B's own join link).
   const b = await stack.emu.createPortal({ lang: 'en', limits: LIMITS })
   b.registerApp(CLIENT_ID, { handlerUrl: `${stack.a.url}/app`, installUrl: `${stack.a.url}/install` })
   const other = await installedAdmin(withPortal(stack, b))
+  await stack.a.app.directorySync.sync(b.memberId, { forceFull: true })
   const impB = must(await other.post('/api/imports', { paste: 'bea@beta-own.example' }), 201, 'B\'s list').id as string
 
   const ledger = async (email: string) => (await stack.a.app.stores.ledger.findByEmail(a.memberId, email))[0]!.id
-  const guests = async (groupId: number) => (await stack.a.app.stores.guests.listByGroup(a.memberId, groupId))[0]!.id
   const portal = (await stack.a.app.stores.portals.get(a.memberId))!
   const f: Fx = {
     memberA: a.memberId, domainA: portal.domain, manager: manager.ID, employee: employee.ID, member: member.ID,
@@ -835,8 +983,9 @@ async function populate(stack: Stack): Promise<World> {
     impC1M: c1m.importId, impC1MRow: c1m.rows[0].rowNumber, impC1A: c1a.importId, impC1ARow: c1a.rows[0].rowNumber, impB,
     impEmbM, impEmbE,
     invA: await ledger('ada.one@alpha-inv.example'), invM: await ledger('gina.g1@alpha-inv.example'), invE: await ledger('ella.e@alpha-inv.example'), invP: await ledger('pia.zero@alpha-req-p.example'),
-    guestG1: await guests(g1), guestG2: await guests(g2),
+    guestG1, guestG2,
     reqMa, reqMd, reqMc, reqPa, reqPd, reqE, review, itemC1, itemC2, run,
+    linkA: linkA.id, linkM: linkM.id, spareA: spareA.id, spareM: spareM.id, reqJoin: joinA.requestId,
   }
 
   const MA: Actor[] = ['manager', 'admin']
@@ -870,6 +1019,13 @@ async function populate(stack: Stack): Promise<World> {
     s('the admin\'s G1 list', f.impG1A, ADMIN), s('the admin\'s C1 list', f.impC1A, ADMIN),
     s('C2\'s guest Dana', 'dana.active@alpha-c2.example', ADMIN), s('C2\'s guest Dirk', 'dirk.deactivate@alpha-c2.example', ADMIN), s('C2\'s guest Dora', 'dora.victim@alpha-c2.example', ADMIN),
     s('C2\'s review item', itemC2, ADMIN), s('the robot run', run, ADMIN), s('the robot\'s invitee', 'rob.hire@alpha-robot.example', ADMIN),
+    // Join links: each owner's, and the admins'. A link's URL holds its token: the token alone is the secret.
+    s('M\'s join link', f.linkM, MA), s('M\'s join link name', 'Alpha Partner Joinlink', MA), s('M\'s join link token', tokenOf(linkM.url), MA),
+    s('M\'s spare join link', f.spareM, MA), s('M\'s spare join link token', tokenOf(spareM.url), MA), s('M\'s joiner', 'jana@alpha-join-m.example', MA),
+    s('the admin\'s join link', f.linkA, ADMIN), s('the admin\'s join link name', 'Alpha Lobby Joinlink', ADMIN), s('the admin\'s join link token', tokenOf(linkA.url), ADMIN),
+    s('M\'s spare join link name', 'Alpha Spare Partner Joinlink', MA), s('the admin\'s spare join link name', 'Alpha Spare Lobby Joinlink', ADMIN),
+    s('the admin\'s spare join link', f.spareA, ADMIN), s('the admin\'s spare join link token', tokenOf(spareA.url), ADMIN),
+    s('the admin\'s joiner', 'jonas@alpha-join-a.example', ADMIN), s('the admin\'s join request', f.reqJoin, ADMIN),
   ]
   return {
     stack, a, b, f, secrets, policyA,

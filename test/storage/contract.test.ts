@@ -9,10 +9,12 @@ import { eventInboxBattery } from './event-inbox.battery.js'
 import { guestStoreBattery } from './guest-store.battery.js'
 import { inviteCascadeBattery } from './invite-cascade.battery.js'
 import { jobStoreBattery } from './job-store.battery.js'
+import { joinLinkStoreBattery } from './join-link-store.battery.js'
 import { ledgerStoreBattery } from './ledger-store.battery.js'
 import { onboardingKitStoreBattery } from './onboarding-kit-store.battery.js'
 import { portalLeaseBattery } from './portal-lease.battery.js'
 import { portalStoreBattery } from './portal-store.battery.js'
+import { rateCountersBattery } from './rate-counters.battery.js'
 import { robotRunStoreBattery } from './robot-run-store.battery.js'
 import { robotSettingsStoreBattery } from './robot-settings-store.battery.js'
 import { sessionStoreBattery } from './session-store.battery.js'
@@ -38,5 +40,7 @@ for (const backend of BACKENDS) {
     accessReviewStoreBattery(backend.open)
     robotRunStoreBattery(backend.open)
     robotSettingsStoreBattery(backend.open)
+    joinLinkStoreBattery(backend.open)
+    rateCountersBattery(backend.open)
   })
 }
