@@ -9,7 +9,7 @@ import type { AuditLog } from '../storage/audit-log.js'
 import type { PortalStore } from '../storage/portal-store.js'
 import type { AppSessions } from '../trust/app-sessions.js'
 import type { PortalVerification } from '../trust/portal-verification.js'
-import { errorHandler } from './error-handler.js'
+import { errorHandler, loggedPath } from './error-handler.js'
 import { iframeRoutes } from './iframe-routes.js'
 import { portalCallbackRoutes, type RobotReceiver } from './portal-callback-routes.js'
 import { portalApi, sessionApi } from './api/portal-api.js'
@@ -53,7 +53,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use((req, res, next) => {
     const started = performance.now()
     res.on('finish', () => {
-      deps.log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request')
+      deps.log.debug({ method: req.method, path: loggedPath(req.path), status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request')
     })
     next()
   })

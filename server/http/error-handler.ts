@@ -16,14 +16,19 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     else if (e.type === 'entity.parse.failed') appErr = new InputError('bad_json', 'The request body is not valid JSON')
     else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) appErr = new AppError('bad_request', 'The request could not be read', e.status)
     else {
-      log.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), path: req.path }, 'unhandled error')
+      log.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), path: loggedPath(req.path) }, 'unhandled error')
       appErr = new AppError('internal_error', 'Something went wrong on our side; it has been logged', 500)
     }
-    if (appErr.status >= 500 && err instanceof AppError) log.error({ code: appErr.code, path: req.path, msg: appErr.message }, 'request failed')
-    else if (appErr.status === 401 || appErr.status === 403) log.warn({ code: appErr.code, path: req.path }, 'request refused')
+    if (appErr.status >= 500 && err instanceof AppError) log.error({ code: appErr.code, path: loggedPath(req.path), msg: appErr.message }, 'request failed')
+    else if (appErr.status === 401 || appErr.status === 403) log.warn({ code: appErr.code, path: loggedPath(req.path) }, 'request refused')
     if (res.headersSent) return
     res.status(appErr.status).json({
       error: { code: appErr.code, message: appErr.message, ...((appErr instanceof InputError || appErr instanceof NotAvailableError || appErr instanceof PolicyDeniedError) && appErr.details !== undefined ? { details: appErr.details } : {}) },
     })
   }
+}
+
+/** A request path as logs may show it: a join link's token is a credential (whoever has it may join), so it is masked. */
+export function loggedPath(path: string): string {
+  return path.replace(/^\/join\/[^/]+/, '/join/…')
 }

@@ -88,6 +88,11 @@ for (const backend of BACKENDS) {
       expect(joins.body.total).toBe(10)
       expect((joins.body.rows as Array<{ state: string; invitation: { state: string } | null }>).every((j) => j.state === 'sent' && j.invitation?.state === 'pending')).toBe(true)
 
+      // The token is a credential: no log line holds it (requests are logged at debug level here).
+      const token = url.slice(url.lastIndexOf('/') + 1)
+      expect(stack.logs.some((l) => l.includes('/join/'))).toBe(true)
+      expect(stack.logs.filter((l) => l.includes(token))).toEqual([])
+
       // An acceptance shows in the link's statistics (from the ledger).
       await stack.portal.acceptInvitation(invited[0]!.EMAIL as string)
       await until(async () => ((await admin.get(`/api/join-links/${made.body.id}`)).body.stats.accepted === 1 ? true : undefined), 'the acceptance in the link\'s statistics')
