@@ -205,6 +205,23 @@ for (const backend of BACKENDS) {
       expect(link).toMatchObject({ uses: 1, stats: { joins: 2, approved: 1, declined: 1, invited: 1, awaiting: 0 } })
     })
 
+    it('warns the link\'s owner once as it nears its cap and its expiry', async () => {
+      const { stack, admin, group } = await setUp()
+      const made = await newLink(admin, { target: { kind: 'group', id: group }, cap: 5, expiresOn: tomorrow() })
+      for (let k = 0; k < 4; k++) expect((await join(made.body.url, { email: `w${k}@partner.example`, name: 'Wen' }, `198.51.100.${k + 1}`)).status).toBe(200)
+      const view = (await admin.get(`/api/join-links/${made.body.id}`)).body
+      expect(view.warnings.sort()).toEqual(['near_cap', 'near_expiry'])
+      await stack.a.app.joinLinks.worker.drain()
+      await stack.a.app.joinLinks.worker.drain()
+      const notices = () => stack.portal.notifications().filter((n) => n.userId === 1 && /Partners 2026/.test(n.message)).map((n) => n.message)
+      expect(notices().filter((m) => /nearly full: 4 of 5 used/.test(m))).toHaveLength(1)
+      expect(notices().filter((m) => /expires on/.test(m))).toHaveLength(1)
+      // A higher cap lets the warning go out again when the link nears it.
+      expect((await admin.patch(`/api/join-links/${made.body.id}`, { cap: 20 })).body.warnings).toEqual(['near_expiry'])
+      await stack.a.app.joinLinks.worker.drain()
+      expect(notices().filter((m) => /nearly full/.test(m))).toHaveLength(1)
+    })
+
     it('the QR code decodes to the link (PNG) and is an SVG too; only the owner or an admin gets it', async () => {
       const { stack, admin, group, ownerId } = await setUp()
       const made = await newLink(admin, { target: { kind: 'group', id: group } })
