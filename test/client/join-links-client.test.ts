@@ -521,9 +521,10 @@ describe('join link texts in English and Russian', () => {
     return out
   }
 
+  /** The first page's catalog with the working sections' one (where join links live: they load with their view). */
   async function catalogs() {
     const load = async (path: string) => (await vi.importActual<{ default: Record<string, unknown> }>(`${CLIENT}/i18n/${path}`)).default
-    return { en: await load('en.ts'), ru: await load('ru.ts') }
+    return { en: { ...(await load('en.ts')), ...(await load('work/en.ts')) }, ru: { ...(await load('ru.ts')), ...(await load('work/ru.ts')) } }
   }
 
   async function texts(lang: 'ru' | 'en'): Promise<TextsLike> {
@@ -583,6 +584,7 @@ describe('join link texts in English and Russian', () => {
     const { en, ru } = await catalogs()
     const pairs: Array<[string, unknown, unknown]> = [
       ['joinLinks', en.joinLinks, ru.joinLinks],
+      ['joinLinksPolicy', en.joinLinksPolicy, ru.joinLinksPolicy],
       ['nav', en.nav, ru.nav],
       ['errors.codes', (en.errors as Record<string, unknown>).codes, (ru.errors as Record<string, unknown>).codes],
     ]
