@@ -19,7 +19,7 @@ import type { Logger } from '../shared/logger.js'
 import type { DirectoryStore } from '../storage/directory-store.js'
 import type { JobStore, NewJobItem } from '../storage/job-store.js'
 import type { Join, JoinLink, JoinLinkStore } from '../storage/join-link-store.js'
-import type { PortalStore } from '../storage/portal-store.js'
+import type { PortalRecord, PortalStore } from '../storage/portal-store.js'
 import type { TemplateStore } from '../storage/template-store.js'
 import type { JoinLimits } from './join-intake.js'
 import type { JoinLinks, ResolvedTarget } from './join-links.js'
@@ -109,7 +109,7 @@ export function createJoinDispatch(deps: {
   }
 
   /** Requests for joins waiting for approval that have none yet; one notice to the approver per round. */
-  async function fileRequests(link: JoinLink, ownerMayDecide: boolean, report: JoinDispatchReport): Promise<void> {
+  async function fileRequests(link: JoinLink, portal: PortalRecord, ownerMayDecide: boolean, report: JoinDispatchReport): Promise<void> {
     const waiting = await store.awaitingWithoutRequest(link.id, 200)
     if (waiting.length === 0) return
     const kind = link.target.kind === 'department' ? 'intranet' : 'extranet'
@@ -123,8 +123,7 @@ export function createJoinDispatch(deps: {
       }, null, { notify: false }))
       if (await store.settle(j.id, ['awaiting_approval'], 'awaiting_approval', { requestId: r.id }, clock.now())) report.requested++
     }
-    const portal = await deps.portals.get(link.memberId)
-    const approver = ownerMayDecide ? link.createdBy : portal?.installedByUserId ?? null
+    const approver = ownerMayDecide ? link.createdBy : portal.installedByUserId
     if (approver === null) return
     const n = waiting.length
     await deps.requests.notify(link.memberId, approver, {
@@ -163,7 +162,7 @@ export function createJoinDispatch(deps: {
       const target = await deps.links.resolveTarget(memberId, link.target)
       const permitted = target !== null && (await ownerPermitted(link, target))
       if (target && !permitted) await store.holdUnapproved(link.id, clock.now())
-      await fileRequests(link, permitted, report)
+      await fileRequests(link, portal, permitted, report)
       // A paused link keeps its queue until it is resumed.
       if (link.state !== 'active') return report
       if (!target) {

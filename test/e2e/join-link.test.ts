@@ -7,16 +7,13 @@
  * emulator has the user, the link's page counts one join and one invitation, and the ledger lists the
  * invitation with its source "Join link". No page errors.
  */
-import jsqr from 'jsqr'
-import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Frame, Page } from 'playwright-core'
 import { BACKENDS } from '../helpers/databases.js'
+import { decodeQrPng } from '../helpers/qr.js'
 import { appFrameWith, launchChromium, recordPageErrors } from '../helpers/browser.js'
 import { CLIENT_ID, startStack, until, type Stack } from '../helpers/stack.js'
 
-// jsqr is CommonJS: under NodeNext its default export is the module; at run time it may be the function itself.
-const jsQR = ((jsqr as unknown as { default?: typeof jsqr.default }).default ?? jsqr) as unknown as typeof jsqr.default
 const sqlite = BACKENDS.find((b) => b.name === 'sqlite')!
 /** An input by test id, whether the id sits on the <input> or on the component around it. */
 const input = (id: string) => `:is(input[data-testid="${id}"], [data-testid="${id}"] input)`
@@ -78,8 +75,7 @@ describe('join link in Chromium', () => {
     // The QR code as the page shows it: a screenshot of the image, decoded.
     const qr = frame.locator('[data-testid="join-link-qr"]')
     await until(async () => ((await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)) ? true : undefined), 'the QR image to load')
-    const shot = PNG.sync.read(await qr.screenshot())
-    expect(jsQR(new Uint8ClampedArray(shot.data), shot.width, shot.height)?.data).toBe(url)
+    expect(decodeQrPng(await qr.screenshot())).toBe(url)
 
     // A visitor opens the public page in their own browser tab, in Russian.
     const visitor = await browser.newContext({ locale: 'ru-RU', extraHTTPHeaders: { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.5' } })
