@@ -377,16 +377,18 @@ function robotSection(b: RobotBurstResult, out: string[]): void {
 }
 
 function joinSection(j: JoinFloodResult, out: string[]): void {
-  out.push(`## 6. Join flood: ${j.joins} people join through one link while a bulk job runs`, '')
+  out.push(`## 6. Join flood: ${j.joins} people join through ${j.links} links while a bulk job runs`, '')
   out.push(
     `${j.joins} submissions of the public pages of ${j.links} join links (50 at a time, each from its own address), then an admin's bulk job of ${j.bulk} invites on the same portal while the join worker admits the joins. ` +
       `Production pacing (2 requests/s, burst 50, user.add's time budget), SQLite, one instance, emulated clock at ${j.speed}× (the bulk job is bound by user.add's time budget; times below are emulated seconds, the page's latency is real). ` +
       `The page only writes to the database; the worker admits at most ${j.admission.idle} join invitations per portal per minute into the engine, ${j.admission.busy} while other invite work runs. ` +
       'Baseline, measured in the same run: the same bulk job on a fresh portal without the flood.',
     '',
-    '| page: 200 / other | page latency p50 / p99 | page throughput | REST requests during intake | bulk job alone / with the flood | joins admitted by the bulk job\'s end | then, idle, in ' + j.admittedAfter.minutes + ' min | user.add commands | REST requests (by method) | 503 / 429 |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    `| ${j.page.ok} / ${Object.entries(j.page.other).map(([k, v]) => `${k} ${v}`).join(', ') || '0'} | ${f1(j.page.p50Ms)} / ${f1(j.page.p99Ms)} ms | ${f1(j.page.perSec)} joins/s | ${j.requestsDuringIntake} | ${f1(j.bulkAloneSec)} s / ${f1(j.bulkFloodSec)} s (${f3(j.bulkFloodSec / j.bulkAloneSec)}) | ${j.admittedByBulkEnd} | ${j.admittedAfter.joins} | ${j.userAdds.total} | ${trafficLine(j.traffic)} | ${j.traffic.status503} / ${j.traffic.status429} |`,
+    '| page: 200 / other | page latency p50 / p99 | page throughput | REST requests during intake | bulk job alone / with the flood | joins admitted by the bulk job\'s end | user.add commands | REST requests (by method) | 503 / 429 |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| ${j.page.ok} / ${Object.entries(j.page.other).map(([k, v]) => `${k} ${v}`).join(', ') || '0'} | ${f1(j.page.p50Ms)} / ${f1(j.page.p99Ms)} ms | ${f1(j.page.perSec)} joins/s | ${j.requestsDuringIntake} | ${f1(j.bulkAloneSec)} s / ${f1(j.bulkFloodSec)} s (${f3(j.bulkFloodSec / j.bulkAloneSec)}) | ${j.admittedByBulkEnd} | ${j.userAdds.total} | ${trafficLine(j.traffic)} | ${j.traffic.status503} / ${j.traffic.status429} |`,
+    '',
+    `The joins admitted by the bulk job's end are the first round (${j.admission.idle}, before the job was running) and then ${j.admission.busy} a minute; the rest wait in order and go out at ${j.admission.idle} a minute once the portal is idle (test/join-links checks the admission).`,
     '',
     `A page that invited each person as they submit would spend ${j.joins} user.add calls at once; after the bucket's 50 at 2 requests/s that is the portal's whole budget for at least ${Math.ceil((j.joins - 50) / 2)} s, which every other job would wait behind.`,
     '',
