@@ -53,6 +53,7 @@ import { createRobotOutcomes, type RobotOutcomes } from './robots/robot-outcomes
 import { createRobotReplies } from './robots/robot-replies.js'
 import { createRobotSettings } from './robots/robot-settings.js'
 import { createRobotWorker, type RobotWorker } from './robots/robot-worker.js'
+import { createMetrics } from './observability/metrics.js'
 import { joinLinksApi } from './http/api/join-links-api.js'
 import { joinPageRoutes } from './http/join-page-routes.js'
 import { createJoinDispatch } from './join-links/join-dispatch.js'
@@ -123,9 +124,14 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
   const clock = opts.clock ?? systemClock
   const stores = createStores(db, box, () => clock.now())
   const oauth = createOAuthServer(config)
-  const refresher = createTokenRefresher({ portals: stores.portals, oauth, log, tokenNow: () => clock.now(), ...(opts.onRefresh ? { onRefresh: opts.onRefresh } : {}) })
+  const metrics = createMetrics({ db })
+  const onRefresh = (memberId: string) => {
+    metrics.refreshed(memberId)
+    opts.onRefresh?.(memberId)
+  }
+  const refresher = createTokenRefresher({ portals: stores.portals, oauth, log, tokenNow: () => clock.now(), onRefresh })
   const gateway = createPortalGateway({
-    config, portals: stores.portals, refresher, log, ...(opts.restriction ? { restriction: opts.restriction } : {}),
+    config, portals: stores.portals, refresher, log, ...(opts.restriction ? { restriction: opts.restriction } : {}), onAnswer: metrics.restAnswer,
     ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pacing ? { pacing: opts.pacing } : {}),
   })
   const verification = createPortalVerification({ config, oauth, gateway, portals: stores.portals })
@@ -207,7 +213,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
   joinDecisionsRef.current = joinDecisions(stores.joinLinks, () => joinWorker.kick(), clock)
   const joinIntake = createJoinIntake({
     store: stores.joinLinks, portals: stores.portals, counters: stores.rateCounters, hashIp: createTokenHasher(config.secretKeys), limits: joinLimits,
-    kick: () => joinWorker.kick(), clock,
+    kick: () => joinWorker.kick(), clock, observe: metrics.joinSubmitted,
   })
   const control = createJobControl({ jobs: stores.jobs, audit: stores.audit, clock, kick: () => runner.kick() })
   const events = createEventProcessor({
@@ -234,7 +240,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
       },
     },
   })
-  const intake = createEventIntake({ verification, install, inbox: stores.inbox, kick: events.kick })
+  const intake = createEventIntake({ verification, install, inbox: stores.inbox, kick: events.kick, observe: metrics.event })
   const http = createHttpApp({
     db, log,
     clientDist: opts.clientDist ?? path.join(packageRoot(import.meta.dirname), 'dist/client'),
@@ -243,6 +249,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     robots: robotIntake,
     joinPages: joinPageRoutes({ intake: joinIntake }),
     trustProxy: config.trustProxy,
+    metrics: config.metricsToken ? { token: config.metricsToken, contentType: metrics.contentType, render: metrics.render } : null,
     api: [
       templatesApi({ templates: stores.templates, names }),
       invitesApi({ invites, directory: stores.directory, names }),

@@ -30,6 +30,8 @@ export interface AppConfig {
    * per-address limits). A hop count or a list of addresses/subnets. @default loopback
    */
   trustProxy: string | number
+  /** Bearer token for GET /metrics (Prometheus); null: the endpoint answers 404. */
+  metricsToken: string | null
   production: boolean
 }
 
@@ -73,6 +75,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_TTL_SEC: z.coerce.number().int().min(60).max(86_400).default(900),
   TRUST_PROXY: z.string().trim().default('loopback'),
+  METRICS_TOKEN: z.string().trim().default('').refine((v) => v === '' || v.length >= 24, 'METRICS_TOKEN must be empty (no /metrics) or at least 24 characters'),
   NODE_ENV: z.string().default('development'),
 })
 
@@ -118,6 +121,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     logLevel: e.LOG_LEVEL,
     sessionTtlSec: e.SESSION_TTL_SEC,
     trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY || 'loopback',
+    metricsToken: e.METRICS_TOKEN || null,
     production,
   }
 }

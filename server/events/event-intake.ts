@@ -14,23 +14,36 @@ export function createEventIntake(deps: {
   inbox: EventInbox
   kick: () => void
   now?: () => number
+  /** Each delivery's outcome (metrics). */
+  observe?: (event: string, outcome: 'accepted' | 'refused') => void
 }) {
   const now = deps.now ?? Date.now
+  async function receive(body: Record<string, unknown>): Promise<{ accepted: true; id?: number }> {
+    const event = typeof body.event === 'string' ? body.event.toUpperCase() : ''
+    const auth = authOf(body)
+    if (!event) throw new InputError('bad_event', 'No event name')
+    if (event === 'ONAPPINSTALL') {
+      // The one event that brings a new application_token: it has to be proven before we answer.
+      await deps.install.installFromEvent(auth)
+      return { accepted: true }
+    }
+    const portal = await deps.verification.verifyApplicationToken({ memberId: auth.member_id, applicationToken: auth.application_token })
+    const { auth: _drop, ...rest } = body
+    const id = await deps.inbox.add({ memberId: portal.memberId, event, payload: rest, receivedAt: now() })
+    deps.kick()
+    return { accepted: true, id }
+  }
   return {
     async receive(body: Record<string, unknown>): Promise<{ accepted: true; id?: number }> {
       const event = typeof body.event === 'string' ? body.event.toUpperCase() : ''
-      const auth = authOf(body)
-      if (!event) throw new InputError('bad_event', 'No event name')
-      if (event === 'ONAPPINSTALL') {
-        // The one event that brings a new application_token: it has to be proven before we answer.
-        await deps.install.installFromEvent(auth)
-        return { accepted: true }
+      try {
+        const out = await receive(body)
+        deps.observe?.(event, 'accepted')
+        return out
+      } catch (e) {
+        deps.observe?.(event, 'refused')
+        throw e
       }
-      const portal = await deps.verification.verifyApplicationToken({ memberId: auth.member_id, applicationToken: auth.application_token })
-      const { auth: _drop, ...rest } = body
-      const id = await deps.inbox.add({ memberId: portal.memberId, event, payload: rest, receivedAt: now() })
-      deps.kick()
-      return { accepted: true, id }
     },
   }
 }

@@ -2,7 +2,8 @@ import express, { type Express, type Router } from 'express'
 import path from 'node:path'
 import type { AppDatabase } from '../storage/database.js'
 import type { Logger } from '../shared/logger.js'
-import { NotFoundError } from '../shared/errors.js'
+import { NotFoundError, TrustError } from '../shared/errors.js'
+import { safeEqual } from '../trust/safe-equal.js'
 import type { EventIntake } from '../events/event-intake.js'
 import type { InstallService } from '../install/install-service.js'
 import type { AuditLog } from '../storage/audit-log.js'
@@ -40,6 +41,8 @@ export interface HttpDeps {
   /** The public join pages. */
   joinPages: Router
   trustProxy: string | number
+  /** GET /metrics (Prometheus text), behind `metricsToken`; absent when no token is configured. */
+  metrics: { token: string; contentType: string; render(): Promise<string> } | null
 }
 
 /** Transport only: parse, verify (through Trust), hand over, answer. No listen() here: tests mount it. */
@@ -68,6 +71,18 @@ export function createHttpApp(deps: HttpDeps): Express {
     } catch {
       res.status(503).json({ status: 'degraded', db: 'unreachable' })
     }
+  })
+
+  app.get('/metrics', async (req, res) => {
+    const m = deps.metrics
+    if (!m) throw new NotFoundError('not_found', 'Metrics are not enabled (METRICS_TOKEN)')
+    const header = req.headers.authorization ?? ''
+    if (!safeEqual(header.startsWith('Bearer ') ? header.slice(7) : '', m.token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer')
+      throw new TrustError('bad_metrics_token', 'A valid metrics bearer token is required')
+    }
+    res.setHeader('Cache-Control', 'no-store')
+    res.type(m.contentType).send(await m.render())
   })
 
   app.use(

@@ -54,6 +54,8 @@ export function createJoinIntake(deps: {
   /** Wakes the join worker. */
   kick: () => void
   clock: Clock
+  /** Each submission's outcome (metrics). */
+  observe?: (outcome: Submitted['kind']) => void
 }) {
   const { store, counters, limits, clock } = deps
 
@@ -93,23 +95,29 @@ export function createJoinIntake(deps: {
     },
 
     async submit(token: string, ip: string, form: Record<string, unknown>, lang: 'ru' | 'en'): Promise<Submitted> {
-      // The address's limit comes first: trying tokens or addresses costs the same as joining.
-      const byIp = await over(`join-ip:${deps.hashIp(ip)}`, 10 * MINUTE, limits.joinsPerIpPer10Min)
-      if (byIp !== null) return { kind: 'limited', retryAfterSec: byIp }
-      const found = await find(token)
-      if ('refused' in found) return { kind: 'refused', reason: found.refused, expiresAt: found.expiresAt ?? null }
-      const byLink = await over(`join-link:${found.link.id}`, MINUTE, limits.joinsPerLinkPerMinute)
-      if (byLink !== null) return { kind: 'limited', retryAfterSec: byLink }
-      const checked = checkSubmission(form, found.link.allowedDomains)
-      if (!checked.ok) return { kind: 'invalid', link: found.page, problems: checked.problems }
-      // A filled-in hidden field is a bot: it gets the page a person gets, and nothing is stored.
-      if (typeof form.website === 'string' && form.website.trim() !== '') return { kind: 'done', link: found.page, email: checked.email }
-      const attempt = await store.join(found.link.id, { email: checked.email, name: checked.name, lastName: checked.lastName, lang, awaitingApproval: found.link.approval }, clock.now())
-      if (attempt.kind === 'refused') return { kind: 'refused', reason: attempt.reason, expiresAt: found.link.expiresAt }
-      if (attempt.kind === 'joined') deps.kick()
-      // A second submission of the same address gets the same answer: nothing says what became of the first.
-      return { kind: 'done', link: found.page, email: checked.email }
+      const out = await submit(token, ip, form, lang)
+      deps.observe?.(out.kind)
+      return out
     },
+  }
+
+  async function submit(token: string, ip: string, form: Record<string, unknown>, lang: 'ru' | 'en'): Promise<Submitted> {
+    // The address's limit comes first: trying tokens or addresses costs the same as joining.
+    const byIp = await over(`join-ip:${deps.hashIp(ip)}`, 10 * MINUTE, limits.joinsPerIpPer10Min)
+    if (byIp !== null) return { kind: 'limited', retryAfterSec: byIp }
+    const found = await find(token)
+    if ('refused' in found) return { kind: 'refused', reason: found.refused, expiresAt: found.expiresAt ?? null }
+    const byLink = await over(`join-link:${found.link.id}`, MINUTE, limits.joinsPerLinkPerMinute)
+    if (byLink !== null) return { kind: 'limited', retryAfterSec: byLink }
+    const checked = checkSubmission(form, found.link.allowedDomains)
+    if (!checked.ok) return { kind: 'invalid', link: found.page, problems: checked.problems }
+    // A filled-in hidden field is a bot: it gets the page a person gets, and nothing is stored.
+    if (typeof form.website === 'string' && form.website.trim() !== '') return { kind: 'done', link: found.page, email: checked.email }
+    const attempt = await store.join(found.link.id, { email: checked.email, name: checked.name, lastName: checked.lastName, lang, awaitingApproval: found.link.approval }, clock.now())
+    if (attempt.kind === 'refused') return { kind: 'refused', reason: attempt.reason, expiresAt: found.link.expiresAt }
+    if (attempt.kind === 'joined') deps.kick()
+    // A second submission of the same address gets the same answer: nothing says what became of the first.
+    return { kind: 'done', link: found.page, email: checked.email }
   }
 }
 

@@ -89,6 +89,8 @@ export function createPortalGateway(deps: {
   pacing?: PacingOptions
   /** A pacer to share; default: one per gateway on `clock`. */
   pacer?: Pacer
+  /** Every answer (or failure) of a portal's REST, each attempt: for metrics. */
+  onAnswer?: (memberId: string, status: number | undefined, code: string | undefined) => void
 }): PortalGateway {
   const { config, portals, refresher } = deps
   const restriction = deps.restriction ?? defaultRestriction
@@ -118,7 +120,7 @@ export function createPortalGateway(deps: {
       { restrictionParams: opts.replay === false ? { ...params, maxRetries: 1 } : params },
     )
     b24.offClientSideWarning()
-    paceThrough(b24, pacer, rec.memberId, rec.licenseFamily)
+    paceThrough(b24, pacer, rec.memberId, rec.licenseFamily, deps.onAnswer)
     let current = tokens.accessToken
     b24.setCustomRefreshAuth(async () => {
       const fresh = await refresher.refresh(rec.memberId, current)
@@ -258,7 +260,7 @@ function describeRequest(url: string | undefined, data: unknown): PacedRequest {
  * Hooks the pacer into a client's HTTP layer, so that every attempt the SDK makes (first tries, its own
  * retries, the retry after a token refresh) waits for the pacer, and every answer is observed.
  */
-function paceThrough(b24: B24OAuth, pacer: Pacer, memberId: string, licenseFamily: string | null): void {
+function paceThrough(b24: B24OAuth, pacer: Pacer, memberId: string, licenseFamily: string | null, onAnswer?: (memberId: string, status: number | undefined, code: string | undefined) => void): void {
   const ajax = b24.getHttpClient(ApiVersion.v2).ajaxClient
   const inflight = new WeakMap<object, { ticket: PacerTicket; request: PacedRequest }>()
   ajax.interceptors.request.use(async (cfg) => {
@@ -274,6 +276,10 @@ function paceThrough(b24: B24OAuth, pacer: Pacer, memberId: string, licenseFamil
     inflight.delete(cfg)
     try {
       observeAnswer(pacer, memberId, entry.request, status, data)
+      if (onAnswer) {
+        const code = data !== null && typeof data === 'object' ? (data as { error?: unknown }).error : undefined
+        onAnswer(memberId, status, typeof code === 'string' ? code : undefined)
+      }
     } finally {
       pacer.settle(entry.ticket)
     }

@@ -24,6 +24,8 @@ import type { Backend, TestDatabase } from './databases.js'
 export const CLIENT_ID = 'local.invitedesk.test'
 export const CLIENT_SECRET = `client-secret-${randomBytes(8).toString('hex')}`
 export const APP_SECRET = `app-secret-${randomBytes(24).toString('hex')}`
+/** GET /metrics's bearer token in every test instance. */
+export const METRICS_TOKEN = `metrics-${randomBytes(16).toString('hex')}`
 export const TEST_APP: EmulatorAppOptions = {
   clientId: CLIENT_ID,
   clientSecret: CLIENT_SECRET,
@@ -78,6 +80,7 @@ export async function startInstance(opts: {
     APP_SECRET,
     APP_ALLOW_HTTP_PORTALS: '1',
     LOG_LEVEL: 'debug',
+    METRICS_TOKEN,
   })
   const sink = new Writable({
     write(chunk, _enc, cb) {

@@ -76,7 +76,7 @@ const STATE_TABLES = [
  * Routes outside /api: each proves its caller another way (a signed frame, the portal's application token), covered
  * by their own suites. The public join pages need no session at all: the link's token is the key (test/join-links).
  */
-const NON_API_ROUTES = ['ALL /app', 'ALL /install', 'GET /healthz', 'POST /events', 'POST /robots/:code', 'GET /join/:token', 'POST /join/:token']
+const NON_API_ROUTES = ['ALL /app', 'ALL /install', 'GET /healthz', 'GET /metrics', 'POST /events', 'POST /robots/:code', 'GET /join/:token', 'POST /join/:token']
 
 /** Ids of portal A's world. */
 interface Fx {
