@@ -52,17 +52,23 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('trust proxy', deps.trustProxy)
   app.set('query parser', 'extended')
 
-  // Path only, never the query string: a GET /app can carry AUTH_ID in its query.
-  app.use((req, res, next) => {
-    const started = performance.now()
-    res.on('finish', () => {
-      deps.log.debug({ method: req.method, path: loggedPath(req.path), status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request')
+  // Path only, never the query string: a GET /app can carry AUTH_ID in its query. Only when it is logged at all:
+  // the listener is a cost on every request (events arrive by the thousand a second).
+  if (deps.log.isLevelEnabled('debug')) {
+    app.use((req, res, next) => {
+      const started = performance.now()
+      res.on('finish', () => {
+        deps.log.debug({ method: req.method, path: loggedPath(req.path), status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request')
+      })
+      next()
     })
-    next()
-  })
+  }
 
   const form = express.urlencoded({ extended: true, limit: '256kb', parameterLimit: 2000 })
   const json = express.json({ limit: '1mb' })
+
+  // The portal's callbacks first: the busiest routes, and they need none of the ones below.
+  app.use(form, portalCallbackRoutes({ intake: deps.intake, verification: deps.verification, robots: deps.robots }))
 
   app.get('/healthz', async (_req, res) => {
     try {
@@ -93,7 +99,6 @@ export function createHttpApp(deps: HttpDeps): Express {
   const render = createPageRenderer(deps.clientDist)
   app.use(form, iframeRoutes({ ...deps, render }))
   app.use(deps.joinPages)
-  app.use(form, portalCallbackRoutes({ intake: deps.intake, verification: deps.verification, robots: deps.robots }))
   app.use('/api', json, sessionApi(deps), requireSession(deps.sessions), portalApi(deps), ...deps.api)
   app.use('/api', (req) => {
     throw new NotFoundError('not_found', `No API route ${req.method} ${req.path}`)

@@ -50,8 +50,36 @@ function openSqlite(path: string): AppDatabase {
   database.pragma('synchronous = NORMAL')
   database.pragma('foreign_keys = ON')
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) })
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
   return wrap(db, 'sqlite')
+}
+
+const STATEMENT_CACHE_SIZE = 500
+
+/**
+ * better-sqlite3 compiles SQL on every prepare(), and Kysely prepares each query anew: on hot paths (an event
+ * intake of thousands a second) compiling costs more than running. Compiled statements are kept by SQL text
+ * (least recently used dropped past the cap); one still being iterated is never handed out twice.
+ */
+function withStatementCache(database: SqliteDatabase.Database) {
+  const cache = new Map<string, SqliteDatabase.Statement>()
+  return {
+    close: () => database.close(),
+    prepare(sql: string): SqliteDatabase.Statement {
+      const hit = cache.get(sql)
+      if (hit && !hit.busy) {
+        cache.delete(sql)
+        cache.set(sql, hit)
+        return hit
+      }
+      const statement = database.prepare(sql)
+      if (!hit) {
+        cache.set(sql, statement)
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+      }
+      return statement
+    },
+  }
 }
 
 async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<AppDatabase> {

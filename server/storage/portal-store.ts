@@ -71,6 +71,8 @@ export interface PortalStore {
   setApplicationToken(memberId: string, token: string): Promise<void>
   /** Throws PortalNotFoundError for an unknown portal. */
   setStatus(memberId: string, status: PortalStatus): Promise<void>
+  /** Only the stored application token (opened), for verifying a callback: the hot path of event intake. */
+  applicationToken(memberId: string): Promise<string | null>
   /** Throws PortalNotFoundError for an unknown portal. */
   update(memberId: string, patch: PortalPatch): Promise<void>
   /** Cross-instance single-flight refresh: succeeds only if token_version still equals expectedVersion and no unexpired lock is held by someone else. */
@@ -174,6 +176,11 @@ export function createPortalStore(app: AppDatabase, box: SecretBox, clock: () =>
     async get(memberId) {
       const row = await db.selectFrom('portals').selectAll().where('member_id', '=', memberId).executeTakeFirst()
       return row && toRecord(row)
+    },
+
+    async applicationToken(memberId) {
+      const row = await db.selectFrom('portals').select('application_token').where('member_id', '=', memberId).executeTakeFirst()
+      return row?.application_token ? box.open(row.application_token) : null
     },
 
     async setApplicationToken(memberId, token) {

@@ -128,14 +128,16 @@ export function createPortalVerification(deps: {
   }
 
   /** Events and robot calls: the stored application_token is the only proof (uninstall has no other). */
-  async function verifyApplicationToken(input: { memberId: unknown; applicationToken: unknown }): Promise<PortalRecord> {
+  /** The portal a callback (event, robot call) comes from, proven by its stored application token. */
+  async function verifyApplicationToken(input: { memberId: unknown; applicationToken: unknown }): Promise<{ memberId: string }> {
     if (typeof input.memberId !== 'string' || !input.memberId) throw new TrustError('auth_missing', 'No member_id', 401)
-    const portal = await portals.get(input.memberId)
+    // Only the token is read (every event pays for this look-up); an unknown portal has none.
+    const stored = await portals.applicationToken(input.memberId)
     // Same answer for "unknown portal" and "wrong token": nothing to learn by probing.
-    if (!portal || !safeEqual(input.applicationToken, portal.applicationToken)) {
+    if (!safeEqual(input.applicationToken, stored)) {
       throw new TrustError('bad_application_token', 'The application token does not match', 401)
     }
-    return portal
+    return { memberId: input.memberId }
   }
 
   return { verifyInstall, verifyFrame, verifyApplicationToken }

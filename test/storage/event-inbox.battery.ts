@@ -29,6 +29,19 @@ export function eventInboxBattery(open: OpenTestDatabase): void {
       expect(await inbox.stats()).toEqual({ ...empty, processing: 2 })
     })
 
+    it('concurrent adds (written together) each get the id of their own row', async () => {
+      const inbox = setup()
+      const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => inbox.add({ memberId: `m${i % 3}`, event: 'ONUSERADD', payload: { i }, receivedAt: T0 })))
+      expect(new Set(ids).size).toBe(50)
+      const claimed = await inbox.claim('w1', T0, LEASE, 100)
+      expect(claimed).toHaveLength(50)
+      for (const item of claimed) {
+        const i = (item.payload as { i: number }).i
+        expect(item.id).toBe(ids[i])
+        expect(item.memberId).toBe(`m${i % 3}`)
+      }
+    })
+
     it('claim honours the limit, oldest first, and never hands out a leased item again', async () => {
       const inbox = setup()
       const ids = await addMany(inbox, 5)

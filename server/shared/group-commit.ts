@@ -1,0 +1,32 @@
+/**
+ * Group commit: writes that arrive while one is in flight go out together in the next one. The first write
+ * of a quiet period goes at once (no added latency); under load, one statement (one transaction commit)
+ * carries many. Each caller still learns its own result, or the batch's error, only after its write is done.
+ */
+export function groupCommit<T, R>(write: (items: T[]) => Promise<R[]>, maxBatch = 200): (item: T) => Promise<R> {
+  let queue: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = []
+  let writing = false
+
+  async function drain(): Promise<void> {
+    writing = true
+    try {
+      while (queue.length) {
+        const batch = queue.slice(0, maxBatch)
+        queue = queue.slice(batch.length)
+        try {
+          const results = await write(batch.map((b) => b.item))
+          batch.forEach((b, k) => b.resolve(results[k]!))
+        } catch (e) {
+          for (const b of batch) b.reject(e)
+        }
+      }
+    } finally {
+      writing = false
+    }
+  }
+
+  return (item) => new Promise<R>((resolve, reject) => {
+    queue.push({ item, resolve, reject })
+    if (!writing) void drain()
+  })
+}
