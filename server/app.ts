@@ -176,6 +176,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     ledger: stores.ledger, lifecycle, clock, log, syncDirectory: (m) => invites.syncDirectory(m, false),
     guests: { membersWithDue: (now, limit) => stores.guests.membersWithDue(now, limit), runDue: (m) => guestLifecycle.runDue(m) },
     digest: (m) => inviterNotices.digest(m),
+    tasks: stores.portalTasks, owner: runner.owner, directory: stores.directory,
   })
   const collabSettings = createCollabSettings({ collabs: stores.collabs, clock })
   const collabSync = createCollabSync({ gateway, collabs: stores.collabs, portals: stores.portals, ledger: stores.ledger, settings: collabSettings, clock, log })

@@ -5,7 +5,7 @@ import { normalizePhone } from './import/index.js'
 const PAGE = 50
 const PAGES_PER_BATCH = 50
 /** A full pass refreshes states that changed (dismissed, accepted); new users come in between by ID. */
-const FULL_SYNC_EVERY_MS = 12 * 60 * 60 * 1000
+export const FULL_SYNC_EVERY_MS = 12 * 60 * 60 * 1000
 
 interface ApiUser {
   ID?: string | number

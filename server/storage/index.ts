@@ -16,6 +16,7 @@ import { createInvitePolicyStore, type InvitePolicyStore } from './invite-policy
 import { createInviteRequestStore, type InviteRequestStore } from './invite-request-store.js'
 import { createJoinLinkStore, type JoinLinkStore } from './join-link-store.js'
 import { createRateCounters, type RateCounters } from './rate-counters.js'
+import { createPortalTasks, type PortalTasks } from './portal-tasks.js'
 import { createRobotRunStore, type RobotRunStore } from './robot-run-store.js'
 import { createRobotSettingsStore, type RobotSettingsStore } from './robot-settings-store.js'
 import { createSessionStore, type SessionStore } from './session-store.js'
@@ -42,6 +43,7 @@ export interface Stores {
   inviteRequests: InviteRequestStore
   joinLinks: JoinLinkStore
   rateCounters: RateCounters
+  portalTasks: PortalTasks
 }
 
 export function createStores(db: AppDatabase, box: SecretBox, clock?: () => number): Stores {
@@ -66,6 +68,7 @@ export function createStores(db: AppDatabase, box: SecretBox, clock?: () => numb
     inviteRequests: createInviteRequestStore(db),
     joinLinks: createJoinLinkStore(db, box),
     rateCounters: createRateCounters(db),
+    portalTasks: createPortalTasks(db),
   }
 }
 

@@ -31,7 +31,7 @@ export function createInvitePolicyStore(app: AppDatabase): InvitePolicyStore {
         .updateTable('invite_policy')
         .set({ digest_day: day })
         .where('member_id', '=', memberId)
-        .where((eb) => eb.or([eb('digest_day', 'is', null), eb('digest_day', '!=', day)]))
+        .where((eb) => eb.or([eb('digest_day', 'is', null), eb('digest_day', '<', day)]))
         .executeTakeFirst()
       return Number(r.numUpdatedRows) > 0
     },

@@ -18,6 +18,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0008_invite_policy': invitePolicy(),
     '0009_department_heads': departmentHeads(dialect),
     '0010_join_links': joinLinks(dialect),
+    '0011_portal_tasks': portalTasks(),
   }
   return { getMigrations: async () => migrations }
 }
@@ -808,6 +809,24 @@ function joinLinks(dialect: Dialect): Migration {
         .addPrimaryKeyConstraint('rate_counters_pk', ['key', 'window_start'])
         .execute()
       await index(db, 'rate_counters_window_start', 'rate_counters', ['window_start'])
+    },
+  }
+}
+
+// Scheduled per-portal passes (reminders and expiries, guest stays, the directory sync) held by one instance at
+// a time, so several instances do each portal's scheduled work once.
+function portalTasks(): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('portal_tasks')
+        .ifNotExists()
+        .addColumn('member_id', 'text', (c) => c.notNull())
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('until', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('portal_tasks_pk', ['member_id', 'task'])
+        .execute()
     },
   }
 }

@@ -575,6 +575,14 @@ export interface JoinLinkJoinsTable {
   updated_at: EpochMs
 }
 
+/** Per-portal background tasks held by one instance at a time (a lease that lapses if its holder dies). */
+export interface PortalTasksTable {
+  member_id: string
+  task: string
+  owner: string
+  until: EpochMs
+}
+
 /** Fixed-window counters for rate limits shared by every instance (keys hold no raw IP). */
 export interface RateCountersTable {
   key: string
@@ -615,4 +623,5 @@ export interface Schema {
   join_links: JoinLinksTable
   join_link_joins: JoinLinkJoinsTable
   rate_counters: RateCountersTable
+  portal_tasks: PortalTasksTable
 }

@@ -15,6 +15,7 @@ import { onboardingKitStoreBattery } from './onboarding-kit-store.battery.js'
 import { portalLeaseBattery } from './portal-lease.battery.js'
 import { portalStoreBattery } from './portal-store.battery.js'
 import { rateCountersBattery } from './rate-counters.battery.js'
+import { portalTasksBattery } from './portal-tasks.battery.js'
 import { robotRunStoreBattery } from './robot-run-store.battery.js'
 import { robotSettingsStoreBattery } from './robot-settings-store.battery.js'
 import { sessionStoreBattery } from './session-store.battery.js'
@@ -42,5 +43,6 @@ for (const backend of BACKENDS) {
     robotSettingsStoreBattery(backend.open)
     joinLinkStoreBattery(backend.open)
     rateCountersBattery(backend.open)
+    portalTasksBattery(backend.open)
   })
 }

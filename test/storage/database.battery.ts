@@ -20,11 +20,11 @@ export function databaseBattery(open: OpenTestDatabase): void {
           'invite_templates', 'invite_jobs', 'invite_job_items', 'portal_leases', 'invitations', 'invitation_events',
           'directory_users', 'directory_departments', 'directory_groups', 'directory_sync',
           'onboarding_kits', 'extranet_guests', 'collabs', 'collab_memberships', 'collab_people', 'collab_sync', 'collab_history',
-          'collab_settings', 'access_reviews', 'access_review_items', 'robot_runs', 'robot_settings', 'invite_policy', 'invite_requests', 'join_links', 'join_link_joins', 'rate_counters',
+          'collab_settings', 'access_reviews', 'access_review_items', 'robot_runs', 'robot_settings', 'invite_policy', 'invite_requests', 'join_links', 'join_link_joins', 'rate_counters', 'portal_tasks',
         ]),
       )
       const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(peer.db)
-      expect(rows.map((r) => r.name)).toEqual(['0001_foundation', '0002_invites', '0003_imports', '0004_extranet', '0005_invitation_existing_user', '0006_collabs', '0007_robots', '0008_invite_policy', '0009_department_heads', '0010_join_links'])
+      expect(rows.map((r) => r.name)).toEqual(['0001_foundation', '0002_invites', '0003_imports', '0004_extranet', '0005_invitation_existing_user', '0006_collabs', '0007_robots', '0008_invite_policy', '0009_department_heads', '0010_join_links', '0011_portal_tasks'])
     })
 
     it('reads BIGINT columns and counts as JS numbers', async () => {
