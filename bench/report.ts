@@ -3,6 +3,7 @@ import os from 'node:os'
 import type { CollabSyncPass, CollabSyncResult } from './collab-sync.js'
 import type { RobotBurstResult } from './robot-burst.js'
 import type { JoinFloodResult } from './join-flood.js'
+import type { EventIntakeResult } from './event-intake.js'
 import type { DryRunMemoryResult } from './dry-run-memory.js'
 import type { DuplicateCheckResult } from './duplicate-check.js'
 import type { EngineRun, PortalTraffic, ThroughputResult } from './send-throughput.js'
@@ -29,6 +30,7 @@ export interface BenchResults {
   collabSync?: CollabSyncResult
   robotBurst?: RobotBurstResult
   joinFlood?: JoinFloodResult
+  eventIntake?: EventIntakeResult
   /** Measurements that crashed: name → error text (the rest of the report still stands). */
   errors: Record<string, string>
 }
@@ -347,6 +349,12 @@ export function renderReport(r: BenchResults): string {
     summary.push(`| join flood: bulk job of ${j.bulk} with / without ${j.joins} joins at once | ${f3(j.bulkFloodSec / j.bulkAloneSec)} (${f1(j.bulkFloodSec)} s / ${f1(j.bulkAloneSec)} s) | ≤ ${TARGET_RATIO} | ${verdict(j.bulkFloodSec / j.bulkAloneSec <= TARGET_RATIO)} |`)
     summary.push(`| join flood: page answers 200 / REST requests by the page / portal refusals | ${j.page.ok} of ${j.joins} / ${j.requestsDuringIntake} / ${refused} | all, 0, 0 | ${verdict(j.page.ok === j.joins && j.requestsDuringIntake === 0 && refused === 0)} |`)
   }
+  if (r.eventIntake) {
+    const e = r.eventIntake
+    const app = e.app.at(-1)!
+    const bare = e.bare.at(-1)!
+    summary.push(`| event intake flat out: ours / bare Express (events/s) | ${f3(e.ratio)} (${f1(app.achieved)} / ${f1(bare.achieved)}; p99 ${f1(app.p99Ms)} / ${f1(bare.p99Ms)} ms) | ≥ 0.5 | ${verdict(e.ratio >= 0.5 && app.errors === 0)} |`)
+  }
   out.push('## Summary', '', '| measurement | value | target | result |', '|---|---|---|---|', ...summary, '')
   for (const [name, err] of Object.entries(r.errors)) out.push(`> **${name} crashed**: \`${err.slice(0, 500)}\``, '')
   if (r.throughput) throughputSection(r.throughput, out)
@@ -355,6 +363,7 @@ export function renderReport(r: BenchResults): string {
   if (r.collabSync) collabSection(r.collabSync, out)
   if (r.robotBurst) robotSection(r.robotBurst, out)
   if (r.joinFlood) joinSection(r.joinFlood, out)
+  if (r.eventIntake) eventSection(r.eventIntake, out)
   return out.join('\n')
 }
 
@@ -391,6 +400,25 @@ function joinSection(j: JoinFloodResult, out: string[]): void {
     `The joins admitted by the bulk job's end are the first round (${j.admission.idle}, before the job was running) and then ${j.admission.busy} a minute; the rest wait in order and go out at ${j.admission.idle} a minute once the portal is idle (test/join-links checks the admission).`,
     '',
     `A page that invited each person as they submit would spend ${j.joins} user.add calls at once; after the bucket's 50 at 2 requests/s that is the portal's whole budget for at least ${Math.ceil((j.joins - 50) / 2)} s, which every other job would wait behind.`,
+    '',
+  )
+}
+
+function eventSection(e: EventIntakeResult, out: string[]): void {
+  out.push('## 7. Event intake: ONUSERADD deliveries against a bare Express handler', '')
+  out.push(
+    `ONUSERADD deliveries for ${e.portals} portals, form-encoded as Bitrix24 posts them, to /events: the application token verified against the store (constant-time), the inbox row written, 200. ` +
+      `Offered at increasing rates for ${e.stepSec} s each (open loop), then flat out (32 in flight), over keep-alive connections on loopback; the load generator shares the machine. ` +
+      'The ceiling, measured in the same run with the same load: a bare Express handler (the same urlencoded parser, an empty JSON answer). SQLite, one instance; the inbox processor stopped meanwhile, so the intake alone is measured.',
+    '',
+    '| offered (events/s) | ours: achieved | ours: p50 / p99 | bare: achieved | bare: p50 / p99 | ours / bare | errors (ours / bare) |',
+    '|---|---|---|---|---|---|---|',
+    ...e.app.map((a, k) => {
+      const b = e.bare[k]!
+      return `| ${a.offered === 'max' ? 'flat out' : a.offered} | ${f1(a.achieved)} | ${f1(a.p50Ms)} / ${f1(a.p99Ms)} ms | ${f1(b.achieved)} | ${f1(b.p50Ms)} / ${f1(b.p99Ms)} ms | ${f3(a.achieved / b.achieved)} | ${a.errors} / ${b.errors} |`
+    }),
+    '',
+    `${e.inboxRows} events stored in the inbox. Flat out, ours / bare = **${f3(e.ratio)}** (target ≥ 0.5).`,
     '',
   )
 }

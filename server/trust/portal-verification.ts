@@ -127,11 +127,13 @@ export function createPortalVerification(deps: {
     }
   }
 
-  /** Events and robot calls: the stored application_token is the only proof (uninstall has no other). */
-  /** The portal a callback (event, robot call) comes from, proven by its stored application token. */
+  /**
+   * The portal a callback (event, robot call) comes from, proven by its stored application token: the only
+   * proof events and robot calls carry (uninstall has no other).
+   */
   async function verifyApplicationToken(input: { memberId: unknown; applicationToken: unknown }): Promise<{ memberId: string }> {
-    if (typeof input.memberId !== 'string' || !input.memberId) throw new TrustError('auth_missing', 'No member_id', 401)
-    // Only the token is read (every event pays for this look-up); an unknown portal has none.
+    if (typeof input.memberId !== 'string' || !input.memberId || input.memberId.length > 64) throw new TrustError('auth_missing', 'No member_id', 401)
+    // Only the token is read, from the database every time: every event pays for this look-up.
     const stored = await portals.applicationToken(input.memberId)
     // Same answer for "unknown portal" and "wrong token": nothing to learn by probing.
     if (!safeEqual(input.applicationToken, stored)) {
