@@ -4,6 +4,7 @@ import type { CollabSyncPass, CollabSyncResult } from './collab-sync.js'
 import type { RobotBurstResult } from './robot-burst.js'
 import type { JoinFloodResult } from './join-flood.js'
 import type { EventIntakeResult } from './event-intake.js'
+import type { UiFirstViewResult } from './ui-first-view.js'
 import type { DryRunMemoryResult } from './dry-run-memory.js'
 import type { DuplicateCheckResult } from './duplicate-check.js'
 import type { EngineRun, PortalTraffic, ThroughputResult } from './send-throughput.js'
@@ -31,6 +32,7 @@ export interface BenchResults {
   robotBurst?: RobotBurstResult
   joinFlood?: JoinFloodResult
   eventIntake?: EventIntakeResult
+  uiFirstView?: UiFirstViewResult
   /** Measurements that crashed: name → error text (the rest of the report still stands). */
   errors: Record<string, string>
 }
@@ -355,6 +357,10 @@ export function renderReport(r: BenchResults): string {
     const bare = e.bare.at(-1)!
     summary.push(`| event intake flat out: ours / bare Express (events/s) | ${f3(e.ratio)} (${f1(app.achieved)} / ${f1(bare.achieved)}; p99 ${f1(app.p99Ms)} / ${f1(bare.p99Ms)} ms) | ≥ 0.5 | ${verdict(e.ratio >= 0.5 && app.errors === 0)} |`)
   }
+  if (r.uiFirstView) {
+    const u = r.uiFirstView
+    summary.push(`| UI first view: JS / CSS gzip, time to an interactive Dashboard (median of ${u.interactiveMs.length}) | ${kb(u.js.gzip)} / ${kb(u.css.gzip)}, ${Math.round(u.medianMs)} ms | reported | — |`)
+  }
   out.push('## Summary', '', '| measurement | value | target | result |', '|---|---|---|---|', ...summary, '')
   for (const [name, err] of Object.entries(r.errors)) out.push(`> **${name} crashed**: \`${err.slice(0, 500)}\``, '')
   if (r.throughput) throughputSection(r.throughput, out)
@@ -364,6 +370,7 @@ export function renderReport(r: BenchResults): string {
   if (r.robotBurst) robotSection(r.robotBurst, out)
   if (r.joinFlood) joinSection(r.joinFlood, out)
   if (r.eventIntake) eventSection(r.eventIntake, out)
+  if (r.uiFirstView) uiSection(r.uiFirstView, out)
   return out.join('\n')
 }
 
@@ -419,6 +426,25 @@ function eventSection(e: EventIntakeResult, out: string[]): void {
     }),
     '',
     `${e.inboxRows} events stored in the inbox. Flat out, ours / bare = **${f3(e.ratio)}** (target ≥ 0.5).`,
+    '',
+  )
+}
+
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`
+
+function uiSection(u: UiFirstViewResult, out: string[]): void {
+  out.push('## 8. The UI\'s first view', '')
+  out.push(
+    'Headless Chromium opens the emulated portal page, whose iframe loads the app; measured from the iframe\'s navigation start (its `performance.now()`) to the Dashboard\'s data from the API on screen, with the browser cache disabled (every load a first visit), after one warm-up load. ' +
+      'The files are every script and style of the app\'s origin the frame fetched until then, with their size as built and gzip-compressed (level 9, as a proxy would send them).',
+    '',
+    '| file | kind | bytes | gzip |',
+    '|---|---|---|---|',
+    ...u.files.map((f) => `| ${f.file} | ${f.kind} | ${kb(f.bytes)} | ${kb(f.gzip)} |`),
+    `| **all scripts** | js | ${kb(u.js.bytes)} | **${kb(u.js.gzip)}** |`,
+    `| **all styles** | css | ${kb(u.css.bytes)} | **${kb(u.css.gzip)}** |`,
+    '',
+    `Time to an interactive Dashboard: ${u.interactiveMs.map((m) => `${Math.round(m)} ms`).join(', ')} — median **${Math.round(u.medianMs)} ms** (the emulated portal on loopback; a real portal adds its own page and network).`,
     '',
   )
 }

@@ -3,7 +3,7 @@
  * enforced: the exit code is non-zero only when a measurement crashed.
  *
  * Env: BENCH_SPEED (emulated seconds per real second for the send runs, default 50),
- * BENCH_SIZES (invite counts, default "1000,10000"), BENCH_ONLY (comma list of send,dryrun,duplicates,collabs,robots,joins,events),
+ * BENCH_SIZES (invite counts, default "1000,10000"), BENCH_ONLY (comma list of send,dryrun,duplicates,collabs,robots,joins,events,ui),
  * BENCH_COMPILED=1 (the other child processes run as plain JS bundles too; the dry-run server always does, as
  * `npm start` runs it), BENCH_CHILD_ARGS (extra Node flags for the dry-run server).
  */
@@ -17,6 +17,7 @@ import { measureCollabSync } from './collab-sync.js'
 import { measureRobotBurst } from './robot-burst.js'
 import { measureJoinFlood } from './join-flood.js'
 import { measureEventIntake } from './event-intake.js'
+import { measureUiFirstView } from './ui-first-view.js'
 import { measureDryRunMemory } from './dry-run-memory.js'
 import { measureDuplicateCheck } from './duplicate-check.js'
 import { renderReport, type BenchResults } from './report.js'
@@ -25,7 +26,7 @@ import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
 
 const speed = Number(process.env.BENCH_SPEED ?? 50)
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)
-const only = new Set((process.env.BENCH_ONLY ?? 'send,dryrun,duplicates,collabs,robots,joins,events').split(','))
+const only = new Set((process.env.BENCH_ONLY ?? 'send,dryrun,duplicates,collabs,robots,joins,events,ui').split(','))
 const out = path.resolve(import.meta.dirname, 'results.md')
 const log = (s: string): void => console.log(`[bench] ${s}`)
 
@@ -115,6 +116,11 @@ if (only.has('joins')) {
 if (only.has('events')) {
   await step('event intake', async () => {
     results.eventIntake = await measureEventIntake({ portals: 50, rates: [250, 500, 1000, 2000], stepSec: 3, concurrency: 32 })
+  })
+}
+if (only.has('ui')) {
+  await step('ui first view', async () => {
+    results.uiFirstView = await measureUiFirstView({ runs: 5 })
   })
 }
 

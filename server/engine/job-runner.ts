@@ -227,6 +227,8 @@ export function createJobRunner(deps: {
     // A look-up that fails leaves its rows in 'sending' for the next round; the other rows need not wait.
     await reconcile(job).catch((e: unknown) => log.warn({ memberId: job.memberId, jobId: job.id, err: errorText(e) }, 'reconcile failed; rows left for the next round'))
     for (;;) {
+      // Stopping (SIGTERM): the chunk just sent was the last; the lease goes back and another instance goes on.
+      if (stopped) return 'idle'
       // Paused or cancelled (meanwhile, or listed only for its rows in flight): nothing more to send.
       const current = await jobs.get(job.memberId, job.id)
       if (!current || current.status !== 'running') return 'idle'
