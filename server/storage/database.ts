@@ -54,11 +54,13 @@ function openSqlite(path: string): AppDatabase {
   return wrap(db, 'sqlite')
 }
 
-const STATEMENT_CACHE_SIZE = 500
+const STATEMENT_CACHE_SIZE = 200
+/** Longer SQL (multi-row inserts of a sync or a job) is rare per text and large compiled: not kept. */
+const STATEMENT_CACHE_MAX_SQL = 2_000
 
 /**
  * better-sqlite3 compiles SQL on every prepare(), and Kysely prepares each query anew: on hot paths (an event
- * intake of thousands a second) compiling costs more than running. Compiled statements are kept by SQL text
+ * intake of thousands a second) compiling costs more than running. Short statements are kept by SQL text
  * (least recently used dropped past the cap); one still being iterated is never handed out twice.
  */
 function withStatementCache(database: SqliteDatabase.Database) {
@@ -66,6 +68,7 @@ function withStatementCache(database: SqliteDatabase.Database) {
   return {
     close: () => database.close(),
     prepare(sql: string): SqliteDatabase.Statement {
+      if (sql.length > STATEMENT_CACHE_MAX_SQL) return database.prepare(sql)
       const hit = cache.get(sql)
       if (hit && !hit.busy) {
         cache.delete(sql)
