@@ -11,11 +11,11 @@
  * Set CRASH_SEED to replay a failing run's kill points (the seed is printed).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { sql } from 'kysely'
-import { BACKENDS, TEST_DATABASE_URL, type Backend } from '../helpers/databases.js'
-import { APP_SECRET, CLIENT_ID, CLIENT_SECRET, startStack, until, type Stack } from '../helpers/stack.js'
+import { BACKENDS, type Backend } from '../helpers/databases.js'
+import { startStack, until, type Stack } from '../helpers/stack.js'
 import { csv, installedAdmin, people, sendList } from '../helpers/api.js'
-import { spawnWorker, type Worker, type WorkerSpec } from '../helpers/worker-process.js'
+import { spawnWorker, type Worker } from '../helpers/worker-process.js'
+import { workerSpecFor } from '../helpers/worker-spec.js'
 import { expectInvitedExactlyOnce } from '../helpers/exactly-once.js'
 import { IN_FLIGHT_SETTLE_MS, LEASE_TTL_MS } from '../../server/engine/job-runner.js'
 import { seededRandom } from '../helpers/seeded-random.js'
@@ -32,16 +32,6 @@ const USER_ADD_DELAY_MS = 3
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** Where the stack's database lives, so a worker process can open the same data. */
-async function databaseOf(stack: Stack): Promise<WorkerSpec['database']> {
-  if (stack.db.dialect === 'sqlite') {
-    const { rows } = await sql<{ name: string; file: string }>`pragma database_list`.execute(stack.db.db)
-    return { sqlitePath: rows.find((r) => r.name === 'main')!.file }
-  }
-  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(stack.db.db)
-  return { url: TEST_DATABASE_URL, pgSchema: rows[0]!.schema }
-}
 
 /** Waits until the portal has finished what a killed worker left running (it completes a request whose client is gone). */
 async function portalQuiet(stack: Stack): Promise<void> {
@@ -99,14 +89,7 @@ describe.each(BACKENDS)('crash and restart ($name)', (backend: Backend) => {
     const sinceRequest = s.portal.requests().length
     s.portal.injectFault({ method: 'user.add', kind: 'slow', delayMs: USER_ADD_DELAY_MS, probability: 1 })
 
-    const spec: WorkerSpec = {
-      env: {
-        APP_URL: s.a.url, B24_CLIENT_ID: CLIENT_ID, B24_CLIENT_SECRET: CLIENT_SECRET, B24_OAUTH_URL: s.emu.oauthUrl,
-        APP_SECRET, APP_ALLOW_HTTP_PORTALS: '1',
-      },
-      database: await databaseOf(s),
-      limits: LIMITS,
-    }
+    const spec = await workerSpecFor(s, LIMITS)
     const restarts: Array<{ sendingAtKill: number; invitedAtKill: number; ledgerAhead: number; leaseHeld: boolean; afterMs: number }> = []
     const boot = () => {
       const w = spawnWorker(spec)

@@ -5,25 +5,16 @@
  * the emulated portal. Both backends; each worker is the real app in its own OS process.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { sql } from 'kysely'
-import { BACKENDS, TEST_DATABASE_URL, type Backend } from '../helpers/databases.js'
-import { APP_SECRET, CLIENT_ID, CLIENT_SECRET, startStack, until, type Stack } from '../helpers/stack.js'
+import { BACKENDS, type Backend } from '../helpers/databases.js'
+import { startStack, until, type Stack } from '../helpers/stack.js'
 import { csv, installedAdmin, people, sendList } from '../helpers/api.js'
-import { spawnWorker, type Worker, type WorkerSpec } from '../helpers/worker-process.js'
+import { spawnWorker, type Worker } from '../helpers/worker-process.js'
+import { workerSpecFor } from '../helpers/worker-spec.js'
 import { expectInvitedExactlyOnce } from '../helpers/exactly-once.js'
 import { LEASE_TTL_MS } from '../../server/engine/job-runner.js'
 
 const ROWS = 400
 const LIMITS = { burst: 10_000, drainPerSec: 1_000 }
-
-async function databaseOf(stack: Stack): Promise<WorkerSpec['database']> {
-  if (stack.db.dialect === 'sqlite') {
-    const { rows } = await sql<{ name: string; file: string }>`pragma database_list`.execute(stack.db.db)
-    return { sqlitePath: rows.find((r) => r.name === 'main')!.file }
-  }
-  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(stack.db.db)
-  return { url: TEST_DATABASE_URL, pgSchema: rows[0]!.schema }
-}
 
 describe.each(BACKENDS)('graceful shutdown ($name)', (backend: Backend) => {
   let stack: Stack | undefined
@@ -47,11 +38,7 @@ describe.each(BACKENDS)('graceful shutdown ($name)', (backend: Backend) => {
     const sinceRequest = s.portal.requests().length
     // Each user.add takes a few real milliseconds: a batch of 50 is on the wire for a while.
     s.portal.injectFault({ method: 'user.add', kind: 'slow', delayMs: 5, probability: 1 })
-    const spec: WorkerSpec = {
-      env: { APP_URL: s.a.url, B24_CLIENT_ID: CLIENT_ID, B24_CLIENT_SECRET: CLIENT_SECRET, B24_OAUTH_URL: s.emu.oauthUrl, APP_SECRET, APP_ALLOW_HTTP_PORTALS: '1' },
-      database: await databaseOf(s),
-      limits: LIMITS,
-    }
+    const spec = await workerSpecFor(s, LIMITS)
     const first = await spawnWorker(spec)
     spawned.push(first)
     const second = await spawnWorker(spec)

@@ -188,15 +188,19 @@ export const useInviteWizardStore = defineStore('inviteWizard', () => {
     }
     const seq = ++uploadSeq
     busy.value = 'upload'
+    // The result and the end of "busy" land in one update: the page never shows the file as read while the
+    // Next button still spins (a click then was lost).
+    const done = () => {
+      if (seq === uploadSeq && busy.value === 'upload') busy.value = null
+    }
     uploadPromise = createFileImport(chosen)
       .then(data => {
         if (seq === uploadSeq) fileImport.value = data
+        done()
       })
       .catch((cause: unknown) => {
         if (seq === uploadSeq) uploadError.value = noteError(cause)
-      })
-      .finally(() => {
-        if (seq === uploadSeq && busy.value === 'upload') busy.value = null
+        done()
       })
     return uploadPromise
   }
