@@ -199,7 +199,9 @@ describe('bulk-invite wizard in Chromium', () => {
     await frame.setInputFiles('[data-testid="wizard-file-input"]', { name: 'сотрудники.csv', mimeType: 'text/csv', buffer: cp1251(CSV) })
     await frame.waitForFunction(() => document.querySelector('[data-testid="wizard-file"] [role="status"]')?.textContent?.includes('прочитано строк — 5'))
     expect(await frame.$('[data-testid="upload-error"]')).toBeNull()
-    await frame.click('[data-testid="wizard-next"]')
+    // By keyboard: the frame grows as the file's status appears, and a click aimed before that can miss.
+    await frame.focus('[data-testid="wizard-next"]')
+    await page.keyboard.press('Enter')
 
     // Step 2: what was detected.
     await frame.waitForSelector('[data-testid="detected-encoding"]')
