@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { JobItemPayload } from '../engine/job-runner.js'
+import { seqsByOrigin } from '../engine/job-origins.js'
 import { checkPerson } from '../invites/check-person.js'
 import { jobItemFor } from '../invites/job-item.js'
 import type { PeopleNames } from '../invites/people-names.js'
@@ -92,16 +93,7 @@ export function createJoinDispatch(deps: {
         await store.release(list.map((j) => j.id), clock.now())
         continue
       }
-      const seqs: Array<{ id: string; seq: number }> = []
-      for (let after = 0; ;) {
-        const items = await deps.jobs.items(link.memberId, jobId, { limit: 1000, afterSeq: after })
-        if (items.length === 0) break
-        for (const it of items) {
-          const origin = (it.payload as unknown as JobItemPayload).ledger?.origin
-          if (origin?.kind === 'join_link' && list.some((j) => j.id === origin.joinId)) seqs.push({ id: origin.joinId, seq: it.seq })
-        }
-        after = items.at(-1)!.seq
-      }
+      const seqs = await seqsByOrigin(deps.jobs, link.memberId, jobId, new Set(list.map((j) => j.id)), (o) => (o.kind === 'join_link' ? o.joinId : undefined))
       await store.markSent(jobId, seqs, clock.now())
       const left = list.filter((j) => !seqs.some((s) => s.id === j.id)).map((j) => j.id)
       if (left.length) await store.release(left, clock.now())

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { Clock } from '../shared/clock.js'
 import { errorText } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
+import { seqsByOrigin } from '../engine/job-origins.js'
 import { readGroupRosters, type GroupRoster } from '../portals/group-rosters.js'
 import type { PortalGateway } from '../portals/portal-gateway.js'
 import type { DirectoryStore } from '../storage/directory-store.js'
@@ -78,16 +79,7 @@ export function createRobotDispatch(deps: {
         await runs.release(memberId, list.map((r) => r.id), clock.now())
         continue
       }
-      const seqs: Array<{ id: string; seq: number }> = []
-      for (let after = 0; ;) {
-        const items = await deps.jobs.items(memberId, jobId, { limit: 1000, afterSeq: after })
-        if (items.length === 0) break
-        for (const it of items) {
-          const runId = (it.payload as { ledger?: { origin?: { runId?: string } } }).ledger?.origin?.runId
-          if (runId && list.some((r) => r.id === runId)) seqs.push({ id: runId, seq: it.seq })
-        }
-        after = items.at(-1)!.seq
-      }
+      const seqs = await seqsByOrigin(deps.jobs, memberId, jobId, new Set(list.map((r) => r.id)), (o) => (o.kind === 'robot' ? o.runId : undefined))
       await runs.markQueued(memberId, jobId, seqs, clock.now())
       // Claimed but not in the job: it was decided, or its decision was lost; plan it again.
       const left = list.filter((r) => !seqs.some((s) => s.id === r.id)).map((r) => r.id)
