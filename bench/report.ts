@@ -5,6 +5,7 @@ import type { RobotBurstResult } from './robot-burst.js'
 import type { JoinFloodResult } from './join-flood.js'
 import type { EventIntakeResult } from './event-intake.js'
 import type { UiFirstViewResult } from './ui-first-view.js'
+import type { InstanceScalingResult } from './instance-scaling.js'
 import type { DryRunMemoryResult } from './dry-run-memory.js'
 import type { DuplicateCheckResult } from './duplicate-check.js'
 import type { EngineRun, PortalTraffic, ThroughputResult } from './send-throughput.js'
@@ -33,6 +34,7 @@ export interface BenchResults {
   joinFlood?: JoinFloodResult
   eventIntake?: EventIntakeResult
   uiFirstView?: UiFirstViewResult
+  instanceScaling?: InstanceScalingResult
   /** Measurements that crashed: name → error text (the rest of the report still stands). */
   errors: Record<string, string>
 }
@@ -361,6 +363,21 @@ export function renderReport(r: BenchResults): string {
     const u = r.uiFirstView
     summary.push(`| UI first view: JS / CSS gzip, time to an interactive Dashboard (median of ${u.interactiveMs.length}) | ${kb(u.js.gzip)} / ${kb(u.css.gzip)}, ${Math.round(u.medianMs)} ms | reported | — |`)
   }
+  if (r.instanceScaling) {
+    const x = r.instanceScaling
+    const clean = x.runs.filter((k) => k.kills.length === 0)
+    const one = clean.find((k) => k.instances === 1)
+    const three = clean.find((k) => k.instances === 3)
+    if (one && three) {
+      const ratio = three.invitesPerSec / one.invitesPerSec
+      summary.push(`| ${x.portals} portals × ${x.invitesPerPortal} invites: throughput 3 instances / 1 instance | ${f2(ratio)} (${clean.map((k) => `${k.instances}: ${Math.round(k.invitesPerSec)}/s`).join(', ')}) | > 1, rising with instances | ${verdict(ratio > 1 && clean.every((k, i) => i === 0 || k.invitesPerSec > clean[i - 1]!.invitesPerSec))} |`)
+    }
+    const longest = Math.max(...x.runs.map((k) => k.longestUserAddBatchSec))
+    summary.push(`| ${x.portals} portals × ${x.invitesPerPortal} invites: longest user.add batch / settle window | ${f1(longest)} s / ${x.inFlightSettleMs / 1000} s | shorter | ${verdict(longest * 1000 < x.inFlightSettleMs)} |`)
+    const exact = x.runs.filter((k) => exactlyOnce(k, x)).length
+    const chaos = x.runs.filter((k) => k.kills.length > 0)
+    summary.push(`| ${x.portals} portals × ${x.invitesPerPortal} invites: runs with every e-mail invited exactly once (${chaos.map((k) => `${k.kills.length} SIGKILLs`).join(', ') || 'no kills'} in the chaos run) | ${exact} of ${x.runs.length} | all | ${verdict(exact === x.runs.length)} |`)
+  }
   out.push('## Summary', '', '| measurement | value | target | result |', '|---|---|---|---|', ...summary, '')
   for (const [name, err] of Object.entries(r.errors)) out.push(`> **${name} crashed**: \`${err.slice(0, 500)}\``, '')
   if (r.throughput) throughputSection(r.throughput, out)
@@ -371,6 +388,7 @@ export function renderReport(r: BenchResults): string {
   if (r.joinFlood) joinSection(r.joinFlood, out)
   if (r.eventIntake) eventSection(r.eventIntake, out)
   if (r.uiFirstView) uiSection(r.uiFirstView, out)
+  if (r.instanceScaling) scalingSection(r.instanceScaling, out)
   return out.join('\n')
 }
 
@@ -447,4 +465,33 @@ function uiSection(u: UiFirstViewResult, out: string[]): void {
     `Time to an interactive Dashboard: ${u.interactiveMs.map((m) => `${Math.round(m)} ms`).join(', ')} — median **${Math.round(u.medianMs)} ms** (the emulated portal on loopback; a real portal adds its own page and network).`,
     '',
   )
+}
+
+function exactlyOnce(k: InstanceScalingResult['runs'][number], x: InstanceScalingResult): boolean {
+  const n = x.portals * x.invitesPerPortal
+  const c = k.check
+  return c.jobsCompleted === x.portals && c.emails === n && c.userAddsRun === n && c.ledgerRows === n && c.itemsWrong === 0 && c.accountsMissing === 0 && c.accountsDuplicated === 0
+}
+
+function scalingSection(x: InstanceScalingResult, out: string[]): void {
+  out.push(`## 9. Several instances on one PostgreSQL: ${x.portals} portals × ${x.invitesPerPortal} invites`, '')
+  out.push(
+    `${x.portals} emulated portals, the app installed in each through its install page, one job of ${x.invitesPerPortal} new people each created through the API (not timed); then 1, 2 and 3 worker processes (the real app, each its own OS process, on one PostgreSQL) send all ${(x.portals * x.invitesPerPortal).toLocaleString('en')} invitations, and finally 3 while one of them is SIGKILLed about every ${x.killEveryMs / 1000} s (±50 %) and a new one started in its place. ` +
+      `Each portal answers like a busy cloud portal (every user.add takes ${x.userAddDelayMs} ms, so a batch of 50 is on the wire for ${(x.userAddDelayMs * 50) / 1000} s) under the documented limits (2 requests/s, burst 50); an instance sends for up to ${x.portalsPerInstance} portals at once, one worker per portal through the lease. ` +
+      `The waits a crash leaves are shortened for the run (lease ${x.leaseTtlMs / 1000} s instead of 30 s, settle window ${x.inFlightSettleMs / 1000} s instead of 5 minutes: it must be longer than the longest batch the portals ran, shown below). ` +
+      'After every run: every e-mail counted on its portal (one account, one user.add) and in our stores (items, ledger).',
+    '',
+    '| run | wall time | invites/s | ×1 instance | SIGKILLs | leases the killed held (sum) | rows on the wire at the kills (sum) | portal requests / refused | longest user.add batch | e-mails / accounts / user.add run / ledger rows / wrong items |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  )
+  const base = x.runs.find((k) => k.instances === 1 && k.kills.length === 0)
+  for (const k of x.runs) {
+    const c = k.check
+    out.push(`| ${k.label} | ${f1(k.wallSec)} s | ${Math.round(k.invitesPerSec)} | ${base ? f2(k.invitesPerSec / base.invitesPerSec) : '—'} | ${k.kills.length} | ${k.kills.reduce((n, q) => n + q.leasesHeld, 0)} | ${k.kills.reduce((n, q) => n + q.rowsSending, 0)} | ${k.requests} / ${k.limitRefusals} | ${f1(k.longestUserAddBatchSec)} s | ${c.emails} / ${c.emails - c.accountsMissing} (${c.accountsDuplicated} twice) / ${c.userAddsRun} / ${c.ledgerRows} / ${c.itemsWrong} |`)
+  }
+  const chaos = x.runs.find((k) => k.kills.length > 0)
+  if (chaos) {
+    out.push('', `Kills in the chaos run (seconds after its start: portals held, rows on the wire): ${chaos.kills.map((q) => `${f1(q.atSec)}: ${q.leasesHeld}, ${q.rowsSending}`).join('; ')}.`)
+  }
+  out.push('', `Installing the ${x.portals} portals took ${f1(x.setupSec)} s. test/engine/multi-instance.test.ts runs the chaos case small in CI.`, '')
 }

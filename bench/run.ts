@@ -3,7 +3,7 @@
  * enforced: the exit code is non-zero only when a measurement crashed.
  *
  * Env: BENCH_SPEED (emulated seconds per real second for the send runs, default 50),
- * BENCH_SIZES (invite counts, default "1000,10000"), BENCH_ONLY (comma list of send,dryrun,duplicates,collabs,robots,joins,events,ui),
+ * BENCH_SIZES (invite counts, default "1000,10000"), BENCH_ONLY (comma list of send,dryrun,duplicates,collabs,robots,joins,events,ui,instances),
  * BENCH_COMPILED=1 (the other child processes run as plain JS bundles too; the dry-run server always does, as
  * `npm start` runs it), BENCH_CHILD_ARGS (extra Node flags for the dry-run server).
  */
@@ -18,6 +18,7 @@ import { measureRobotBurst } from './robot-burst.js'
 import { measureJoinFlood } from './join-flood.js'
 import { measureEventIntake } from './event-intake.js'
 import { measureUiFirstView } from './ui-first-view.js'
+import { measureInstanceScaling } from './instance-scaling.js'
 import { measureDryRunMemory } from './dry-run-memory.js'
 import { measureDuplicateCheck } from './duplicate-check.js'
 import { renderReport, type BenchResults } from './report.js'
@@ -26,7 +27,7 @@ import { SERVER_NODE_FLAGS } from '../scripts/server-node-flags.js'
 
 const speed = Number(process.env.BENCH_SPEED ?? 50)
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0)
-const only = new Set((process.env.BENCH_ONLY ?? 'send,dryrun,duplicates,collabs,robots,joins,events,ui').split(','))
+const only = new Set((process.env.BENCH_ONLY ?? 'send,dryrun,duplicates,collabs,robots,joins,events,ui,instances').split(','))
 const out = path.resolve(import.meta.dirname, 'results.md')
 const log = (s: string): void => console.log(`[bench] ${s}`)
 
@@ -121,6 +122,12 @@ if (only.has('events')) {
 if (only.has('ui')) {
   await step('ui first view', async () => {
     results.uiFirstView = await measureUiFirstView({ runs: 5 })
+  })
+}
+
+if (only.has('instances')) {
+  await step('instance scaling', async () => {
+    results.instanceScaling = await measureInstanceScaling({ portals: 200, invitesPerPortal: 100, userAddDelayMs: 100, killEveryMs: 3_000, seed: 7, log })
   })
 }
 

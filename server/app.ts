@@ -21,7 +21,7 @@ import { createDirectorySync, type DirectorySync } from './invites/directory-syn
 import { createInviteService } from './invites/invite-service.js'
 import { createJobNotifications } from './invites/job-notifications.js'
 import { createPeopleNames } from './invites/people-names.js'
-import { createJobRunner, type JobRunner } from './engine/job-runner.js'
+import { createJobRunner, type EngineTiming, type JobRunner } from './engine/job-runner.js'
 import { createJobControl } from './engine/job-control.js'
 import { createGuestLifecycle, type GuestLifecycle } from './extranet/guest-lifecycle.js'
 import { createInvitationLifecycle, type InvitationLifecycle } from './ledger/invitation-lifecycle.js'
@@ -76,6 +76,8 @@ export interface BuildOptions {
   clock?: Clock
   /** Pacer settings (operating budget and window, margins). Default: the documented limits. */
   pacing?: PacingOptions
+  /** The job engine's lease, settle window and width; production uses DEFAULT_ENGINE_TIMING. */
+  engine?: Partial<EngineTiming>
   /** The join pages' rate limits and the portals' join admission. Default: DEFAULT_JOIN_LIMITS. */
   joinLimits?: Partial<JoinLimits>
 }
@@ -163,6 +165,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
     onItemsSettled: (job) => {
       if (job.source === 'robot') robotWorker.kick()
     },
+    ...(opts.engine ? { timing: opts.engine } : {}),
   })
   const names = createPeopleNames({ gateway, portals: stores.portals, log })
   const invites = createInviteService({

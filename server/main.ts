@@ -16,6 +16,11 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(config)
   const server = app.http.listen(config.port)
+  // Idle keep-alive connections outlive a reverse proxy's (nginx and most balancers keep theirs ~60 s): if
+  // the app closed first, a request the proxy or a client had just started on that connection would meet
+  // a closed socket (a 502 at the proxy, EPIPE mid-upload at a client).
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
   await once(server, 'listening')
   app.start()
   app.log.info({ port: config.port, appUrl: config.appUrl, db: app.db.dialect }, 'Invite Desk is listening')

@@ -13,8 +13,6 @@ import { methodOf, sendInviteChunk, type InvitePayload, type SendOutcome } from 
 
 const CHUNK = 50
 export const LEASE_TTL_MS = 30_000
-/** A worker renews its lease this often while it holds a portal, so one slow request never lets it lapse. */
-const LEASE_RENEW_MS = 10_000
 /**
  * How long after a row went 'sending' the portal is surely done with the request that carried it (ours
  * waits for the pacer before marking rows, so the request leaves at once). A request that got no answer
@@ -24,7 +22,17 @@ const LEASE_RENEW_MS = 10_000
 export const IN_FLIGHT_SETTLE_MS = 5 * 60_000
 const POLL_MS = 500
 const MAX_ATTEMPTS = 6
-const MAX_PORTALS_IN_PARALLEL = 32
+
+/** The engine's clocks and width. Production uses the defaults; a bench against an emulated portal whose longest request is known may shorten the waits a crash leaves behind. */
+export interface EngineTiming {
+  /** A dead worker's portals wait this long for another worker. */
+  leaseTtlMs: number
+  /** Rows a dead worker left 'sending' wait this long before they are looked up (see IN_FLIGHT_SETTLE_MS). */
+  inFlightSettleMs: number
+  /** Portals one instance sends for at once: each portal's pace is its own, so this is what an instance adds. */
+  portalsInParallel: number
+}
+export const DEFAULT_ENGINE_TIMING: EngineTiming = { leaseTtlMs: LEASE_TTL_MS, inFlightSettleMs: IN_FLIGHT_SETTLE_MS, portalsInParallel: 32 }
 
 /** Named retry policy for transient portal failures: exponential, capped, jittered (bolt-js style). */
 export const INVITE_RETRY_POLICY = {
@@ -63,8 +71,12 @@ export function createJobRunner(deps: {
   onInvited?: (invitation: Invitation) => Promise<void>
   /** Some of the job's items reached an outcome (robots answer their workflows from it). A nudge only. */
   onItemsSettled?: (job: Job) => void
+  timing?: Partial<EngineTiming>
 }) {
   const { jobs, leases, ledger, portals, gateway, clock, log } = deps
+  const timing: EngineTiming = { ...DEFAULT_ENGINE_TIMING, ...deps.timing }
+  // Renewed at a third of its life, so one slow request never lets it lapse.
+  const leaseRenewMs = Math.round(timing.leaseTtlMs / 3)
   const owner = `worker-${randomUUID()}`
   const active = new Map<string, Promise<void>>()
   let timer: NodeJS.Timeout | undefined
@@ -102,7 +114,7 @@ export function createJobRunner(deps: {
    * answer)? Only items whose request the portal has surely finished; younger ones wait.
    */
   async function reconcile(job: Job): Promise<void> {
-    const settledBy = clock.now() - IN_FLIGHT_SETTLE_MS
+    const settledBy = clock.now() - timing.inFlightSettleMs
     const inflight = (await jobs.inFlight(job.id)).filter((i) => (i.sendingSince ?? 0) <= settledBy)
     if (inflight.length === 0) return
     const groupRow = (i: JobItem) => (i.payload as unknown as InvitePayload).groupInvite
@@ -232,7 +244,7 @@ export function createJobRunner(deps: {
       // Paused or cancelled (meanwhile, or listed only for its rows in flight): nothing more to send.
       const current = await jobs.get(job.memberId, job.id)
       if (!current || current.status !== 'running') return 'idle'
-      if (!(await leases.acquire(job.memberId, owner, clock.now(), LEASE_TTL_MS))) return 'idle'
+      if (!(await leases.acquire(job.memberId, owner, clock.now(), timing.leaseTtlMs))) return 'idle'
       const due = await jobs.due(job.id, clock.now(), CHUNK)
       if (due.length === 0) {
         const totals = await jobs.totals(job.id)
@@ -249,16 +261,16 @@ export function createJobRunner(deps: {
     }
   }
 
-  /** Renews the portal's lease every LEASE_RENEW_MS until the returned stop is awaited (which then may release it). */
+  /** Renews the portal's lease every leaseRenewMs until the returned stop is awaited (which then may release it). */
   function holdLease(memberId: string): () => Promise<void> {
     let held = true
     let wake!: () => void
     const stopped = new Promise<void>((resolve) => (wake = resolve))
     const renewing = (async () => {
       for (;;) {
-        await Promise.race([clock.sleep(LEASE_RENEW_MS), stopped])
+        await Promise.race([clock.sleep(leaseRenewMs), stopped])
         if (!held) return
-        const ok = await leases.acquire(memberId, owner, clock.now(), LEASE_TTL_MS).catch(() => false)
+        const ok = await leases.acquire(memberId, owner, clock.now(), timing.leaseTtlMs).catch(() => false)
         // Lost (another worker took it after ours lapsed): the loop stops before its next chunk.
         if (!ok) log.warn({ memberId }, 'portal lease lost while working')
       }
@@ -274,7 +286,7 @@ export function createJobRunner(deps: {
     const letGo = holdLease(memberId)
     try {
       for (let rounds = 0; !stopped && rounds < 1000; rounds++) {
-        if (!(await leases.acquire(memberId, owner, clock.now(), LEASE_TTL_MS))) return
+        if (!(await leases.acquire(memberId, owner, clock.now(), timing.leaseTtlMs))) return
         const runnable = await jobs.runnable(memberId)
         if (runnable.length === 0) return
         let progressed = false
@@ -291,9 +303,9 @@ export function createJobRunner(deps: {
 
   async function claimPortals(): Promise<void> {
     if (stopped) return
-    const candidates = await leases.candidates(clock.now(), MAX_PORTALS_IN_PARALLEL)
+    const candidates = await leases.candidates(clock.now(), timing.portalsInParallel, owner)
     for (const memberId of candidates) {
-      if (stopped || active.has(memberId) || active.size >= MAX_PORTALS_IN_PARALLEL) continue
+      if (stopped || active.has(memberId) || active.size >= timing.portalsInParallel) continue
       const p = runPortal(memberId).finally(() => active.delete(memberId))
       active.set(memberId, p)
     }

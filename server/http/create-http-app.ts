@@ -57,8 +57,10 @@ export function createHttpApp(deps: HttpDeps): Express {
   if (deps.log.isLevelEnabled('debug')) {
     app.use((req, res, next) => {
       const started = performance.now()
+      // Read now: a router mounted under a prefix (/api) has cut it off req.path by the time the answer is sent.
+      const path = loggedPath(req.path)
       res.on('finish', () => {
-        deps.log.debug({ method: req.method, path: loggedPath(req.path), status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request')
+        deps.log.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request')
       })
       next()
     })
@@ -67,8 +69,10 @@ export function createHttpApp(deps: HttpDeps): Express {
   const form = express.urlencoded({ extended: true, limit: '256kb', parameterLimit: 2000 })
   const json = express.json({ limit: '1mb' })
 
-  // The portal's callbacks first: the busiest routes, and they need none of the ones below.
-  app.use(form, portalCallbackRoutes({ intake: deps.intake, verification: deps.verification, robots: deps.robots }))
+  // The portal's callbacks first: the busiest routes, and they need none of the ones below. Each form parser reads
+  // only its own routes' bodies: one for every path read the public join page's (8 KB there) up to 256 KB first.
+  app.use(['/events', '/robots'], form)
+  app.use(portalCallbackRoutes({ intake: deps.intake, verification: deps.verification, robots: deps.robots }))
 
   app.get('/healthz', async (_req, res) => {
     try {
@@ -97,7 +101,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   )
 
   const render = createPageRenderer(deps.clientDist)
-  app.use(form, iframeRoutes({ ...deps, render }))
+  app.use(['/app', '/install'], form)
+  app.use(iframeRoutes({ ...deps, render }))
   app.use(deps.joinPages)
   app.use('/api', json, sessionApi(deps), requireSession(deps.sessions), portalApi(deps), ...deps.api)
   app.use('/api', (req) => {

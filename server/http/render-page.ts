@@ -42,6 +42,8 @@ export function createPageRenderer(clientDist: string) {
     })
     const html = await template
     const tag = `<script id="invite-desk-boot" type="application/json">${scriptSafeJson(boot)}</script>`
-    return html.replace('</head>', `${tag}\n</head>`).replace(/<html([^>]*)\blang="[^"]*"/, `<html$1lang="${boot.lang}"`)
+    // A function, not a string: in a replacement string "$'", "$`" and "$&" (which a user's name may hold) pull
+    // the page itself into the boot JSON.
+    return html.replace('</head>', () => `${tag}\n</head>`).replace(/<html([^>]*)\blang="[^"]*"/, `<html$1lang="${boot.lang}"`)
   }
 }

@@ -145,7 +145,8 @@ export function createGuestStore(app: AppDatabase, clock: () => number = Date.no
   })
 
   const oldestFirst = (memberId: string) =>
-    db.selectFrom('extranet_guests').selectAll().where('member_id', '=', memberId).orderBy('created_at').orderBy('id')
+    // Stays opened in the same millisecond (one job's rows) list by address, so a page reads the same twice.
+    db.selectFrom('extranet_guests').selectAll().where('member_id', '=', memberId).orderBy('created_at').orderBy('email').orderBy('id')
 
   /** A compare-and-set UPDATE on one stay: true when it changed the row. */
   const cas = async (

@@ -3,8 +3,13 @@ import { hasInFlight } from './job-store.js'
 
 /** One worker per portal at a time: the holder of a portal's lease is the only one sending its invites. */
 export interface PortalLeases {
-  /** Members whose lease is free or expired and that have a 'running' job, or a paused/cancelled one with items in 'sending' (JobStore.runnable): candidates for a worker, the portal with the oldest such job first. */
-  candidates(nowMs: number, limit: number): Promise<string[]>
+  /**
+   * Members whose lease is free, expired or `owner`'s own and that have a 'running' job, or a paused/cancelled
+   * one with items in 'sending' (JobStore.runnable): candidates for a worker, the portal with the oldest such
+   * job first. Its own: a worker that could not release a lease (the database was gone) takes its portals up
+   * again at once instead of waiting out its own lease.
+   */
+  candidates(nowMs: number, limit: number, owner?: string): Promise<string[]>
   /** Take or renew until nowMs + ttlMs: succeeds if free, expired (lease_until ≤ now), or already ours. Two concurrent acquirers → exactly one wins. */
   acquire(memberId: string, owner: string, nowMs: number, ttlMs: number): Promise<boolean>
   /** Frees the lease if `owner` holds it (expired or not); otherwise does nothing. */
@@ -17,7 +22,7 @@ export function createPortalLeases(app: AppDatabase): PortalLeases {
   const { db } = app
 
   return {
-    async candidates(nowMs, limit) {
+    async candidates(nowMs, limit, owner) {
       if (limit <= 0) return []
       const rows = await db
         .selectFrom('invite_jobs')
@@ -29,7 +34,8 @@ export function createPortalLeases(app: AppDatabase): PortalLeases {
               selectFrom('portal_leases')
                 .select('portal_leases.member_id')
                 .whereRef('portal_leases.member_id', '=', 'invite_jobs.member_id')
-                .where('portal_leases.lease_until', '>', nowMs),
+                .where('portal_leases.lease_until', '>', nowMs)
+                .$if(owner !== undefined, (q) => q.where('portal_leases.owner', '!=', owner!)),
             ),
           ),
         )

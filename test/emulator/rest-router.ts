@@ -58,6 +58,7 @@ export async function handleRest(portal: Portal, req: Request, res: Response): P
   const record: RequestRecord = { at: startMs, httpMethod: req.method, restMethod: method ?? path, params: {}, userId: null, clientId: null, status: 0 }
   const send = (status: number, body: unknown): void => {
     record.status = status
+    record.doneAt = portal.clock.now()
     portal.recordRequest(record)
     res.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body))
   }
@@ -133,6 +134,7 @@ export async function handleRest(portal: Portal, req: Request, res: Response): P
     if (e instanceof DropConnection) {
       record.status = 0
       record.error = 'network_drop'
+      record.doneAt = portal.clock.now()
       portal.recordRequest(record)
       req.socket.destroy()
       return

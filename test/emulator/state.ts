@@ -271,6 +271,8 @@ export interface RequestRecord {
   error?: string
   /** For `batch`: the methods of its commands, in order. */
   batchOf?: string[]
+  /** When the portal answered (or cut the connection): with `at`, how long the request ran here. */
+  doneAt?: number
 }
 
 export type FaultKind =

@@ -38,40 +38,40 @@ async function openSqlite(): Promise<TestDatabase> {
   }
 }
 
-async function openPostgres(): Promise<TestDatabase> {
-  await assertPostgresReachable()
+async function openPostgres(url = TEST_DATABASE_URL): Promise<TestDatabase> {
+  await assertPostgresReachable(url)
   const pgSchema = `t_${randomBytes(6).toString('hex')}`
-  const main = await openDatabase({ url: TEST_DATABASE_URL, pgSchema, poolMax: 8 })
+  const main = await openDatabase({ url, pgSchema, poolMax: 8 })
   const peers: AppDatabase[] = []
   return {
     ...main,
     async openPeer() {
-      const peer = await openDatabase({ url: TEST_DATABASE_URL, pgSchema, poolMax: 8 })
+      const peer = await openDatabase({ url, pgSchema, poolMax: 8 })
       peers.push(peer)
       return peer
     },
     async dispose() {
       for (const handle of [...peers, main]) await handle.close()
-      await withClient((client) => client.query(`drop schema if exists ${pgSchema} cascade`))
+      await withClient(url, (client) => client.query(`drop schema if exists ${pgSchema} cascade`))
     },
   }
 }
 
 // PostgreSQL is part of the contract, never optional: an unreachable server fails the suite
 // quickly with a message that says so, instead of hanging until the test timeout or skipping.
-async function assertPostgresReachable(): Promise<void> {
+async function assertPostgresReachable(url: string): Promise<void> {
   try {
-    await withClient((client) => client.query('select 1'))
+    await withClient(url, (client) => client.query('select 1'))
   } catch (error) {
     throw new Error(
-      `PostgreSQL backend unreachable at ${TEST_DATABASE_URL} (set TEST_DATABASE_URL); the storage contract requires it`,
+      `PostgreSQL backend unreachable at ${url} (set TEST_DATABASE_URL); the storage contract requires it`,
       { cause: error },
     )
   }
 }
 
-async function withClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5_000 })
+async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 })
   await client.connect()
   try {
     return await run(client)
@@ -82,5 +82,10 @@ async function withClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T>
 
 export const BACKENDS: Backend[] = [
   { name: 'sqlite', open: openSqlite },
-  { name: 'postgres', open: openPostgres },
+  { name: 'postgres', open: () => openPostgres() },
 ]
+
+/** The PostgreSQL backend on another server (a test's own cluster, test/helpers/private-postgres.ts). */
+export function postgresAt(url: string): Backend {
+  return { name: 'postgres', open: () => openPostgres(url) }
+}

@@ -17,6 +17,7 @@ import { fastRestriction } from '../emulator/test-kit.js'
 import type { RestrictionParams } from '@bitrix24/b24jssdk'
 import type { AppDatabase } from '../../server/storage/database.js'
 import type { PacingOptions } from '../../server/portals/pacer.js'
+import type { EngineTiming } from '../../server/engine/job-runner.js'
 import type { JoinLimits } from '../../server/join-links/join-intake.js'
 import type { Clock } from '../emulator/index.js'
 import type { Backend, TestDatabase } from './databases.js'
@@ -67,6 +68,7 @@ export async function startInstance(opts: {
   clock?: Clock
   pacing?: PacingOptions
   joinLimits?: Partial<JoinLimits>
+  engine?: Partial<EngineTiming>
 }): Promise<Instance> {
   const server = http.createServer()
   await new Promise<void>((r) => server.listen(0, r))
@@ -98,6 +100,7 @@ export async function startInstance(opts: {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.pacing ? { pacing: opts.pacing } : {}),
     ...(opts.joinLimits ? { joinLimits: opts.joinLimits } : {}),
+    ...(opts.engine ? { engine: opts.engine } : {}),
   })
   server.on('request', app.http)
   app.start()
@@ -121,13 +124,15 @@ export async function startStack(
     pacing?: PacingOptions
     /** The join pages' rate limits and join admission (tests lower them). */
     joinLimits?: Partial<JoinLimits>
+    /** The job engine's lease and settle window (tests that crash things shorten them). */
+    engine?: Partial<EngineTiming>
   } = {},
 ): Promise<Stack> {
   const emu = await startEmulator({ apps: [TEST_APP], ...(opts.clock ? { clock: opts.clock } : {}) })
   const db = await backend.open()
   const logs: string[] = []
   const instances: Instance[] = []
-  const shared = { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pacing ? { pacing: opts.pacing } : {}), ...(opts.joinLimits ? { joinLimits: opts.joinLimits } : {}) }
+  const shared = { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.pacing ? { pacing: opts.pacing } : {}), ...(opts.joinLimits ? { joinLimits: opts.joinLimits } : {}), ...(opts.engine ? { engine: opts.engine } : {}) }
   const first = await startInstance({ emu, database: db, logs, ...shared })
   instances.push(first)
   for (let i = 1; i < (opts.instances ?? 1); i++) {

@@ -23,6 +23,7 @@ import { parseConfig } from '../../server/config/config.js'
 import { createLogger } from '../../server/shared/logger.js'
 import { openDatabase } from '../../server/storage/database.js'
 import type { PortalLimits } from '../../server/portals/pacer.js'
+import type { EngineTiming } from '../../server/engine/job-runner.js'
 
 export interface WorkerSpec {
   /** The environment parseConfig reads (APP_URL, B24_CLIENT_ID, B24_CLIENT_SECRET, B24_OAUTH_URL, APP_SECRET, …). */
@@ -30,6 +31,10 @@ export interface WorkerSpec {
   database: { sqlitePath: string } | { url: string; pgSchema: string }
   /** The portal's request-rate limits when the test portal runs with other than the documented ones. */
   limits?: PortalLimits
+  /** The job engine's lease, settle window and width when a test shortens them. */
+  engine?: Partial<EngineTiming>
+  /** PostgreSQL connections of this worker (default 4). */
+  poolMax?: number
   logLevel?: string
 }
 
@@ -38,7 +43,7 @@ export interface WorkerSpec {
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env.INVITE_DESK_WORKER ?? '') as WorkerSpec
   const database = await openWithRetry(
-    'sqlitePath' in spec.database ? { sqlitePath: spec.database.sqlitePath } : { url: spec.database.url, pgSchema: spec.database.pgSchema, poolMax: 4 },
+    'sqlitePath' in spec.database ? { sqlitePath: spec.database.sqlitePath } : { url: spec.database.url, pgSchema: spec.database.pgSchema, poolMax: spec.poolMax ?? 4 },
   )
   const limits = spec.limits
   const app = await buildApp(parseConfig(spec.env), {
@@ -47,6 +52,7 @@ async function main(): Promise<void> {
     log: createLogger({ level: spec.logLevel ?? 'info', destination: pino.destination({ dest: 2, sync: true }) }),
     clientDist: path.join(process.cwd(), 'dist/client'),
     ...(limits ? { pacing: { limitsFor: () => limits } } : {}),
+    ...(spec.engine ? { engine: spec.engine } : {}),
   })
   // SIGTERM is the orderly stop (finish the chunk in hand, release the lease); SIGKILL is the crash under test.
   process.on('SIGTERM', () => void app.close().finally(() => process.exit(0)))

@@ -110,6 +110,9 @@ export function portalLeaseBattery(open: OpenTestDatabase): void {
       expect(await leases.candidates(T0 + 1_000, 10)).toEqual(['old', 'expired', 'new', 'stranded'])
       expect(await leases.candidates(T0 + 1_000, 2)).toEqual(['old', 'expired'])
       expect(await leases.candidates(T0 + 1_000, 0)).toEqual([])
+      // The holder itself sees its own portals (it may have failed to release them); others do not.
+      expect(await leases.candidates(T0 + 999, 10, 'w1')).toEqual(['old', 'held', 'expired', 'new', 'stranded'])
+      expect(await leases.candidates(T0 + 999, 10, 'w2')).toEqual(['old', 'new', 'stranded'])
     })
   })
 }
