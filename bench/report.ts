@@ -481,7 +481,7 @@ function scalingSection(x: InstanceScalingResult, out: string[]): void {
       `The waits a crash leaves are shortened for the run (lease ${x.leaseTtlMs / 1000} s instead of 30 s, settle window ${x.inFlightSettleMs / 1000} s instead of 5 minutes: it must be longer than the longest batch the portals ran, shown below). ` +
       'After every run: every e-mail counted on its portal (one account, one user.add) and in our stores (items, ledger).',
     '',
-    '| run | wall time | invites/s | ×1 instance | SIGKILLs | leases the killed held (sum) | rows on the wire at the kills (sum) | portal requests / refused | longest user.add batch | e-mails / accounts / user.add run / ledger rows / wrong items |',
+    '| run | wall time | invites/s | ×1 instance | SIGKILLs | leases the killed held (sum) | rows still sending in its portals at the kill (sum; rows of earlier kills wait out the settle window) | portal requests / refused | longest user.add batch | e-mails / accounts / user.add run / ledger rows / wrong items |',
     '|---|---|---|---|---|---|---|---|---|---|',
   )
   const base = x.runs.find((k) => k.instances === 1 && k.kills.length === 0)
@@ -491,7 +491,7 @@ function scalingSection(x: InstanceScalingResult, out: string[]): void {
   }
   const chaos = x.runs.find((k) => k.kills.length > 0)
   if (chaos) {
-    out.push('', `Kills in the chaos run (seconds after its start: portals held, rows on the wire): ${chaos.kills.map((q) => `${f1(q.atSec)}: ${q.leasesHeld}, ${q.rowsSending}`).join('; ')}.`)
+    out.push('', `Kills in the chaos run (seconds after its start: portals held, rows still sending in them): ${chaos.kills.map((q) => `${f1(q.atSec)}: ${q.leasesHeld}, ${q.rowsSending}`).join('; ')}.`)
   }
   out.push('', `Installing the ${x.portals} portals took ${f1(x.setupSec)} s. test/engine/multi-instance.test.ts runs the chaos case small in CI.`, '')
 }
