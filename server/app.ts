@@ -144,7 +144,7 @@ export async function buildApp(config: AppConfig, opts: BuildOptions = {}): Prom
   const directorySync = createDirectorySync({ gateway, directory: stores.directory, now: () => clock.now() })
   const guestLifecycle = createGuestLifecycle({
     guests: stores.guests, kits: stores.onboardingKits, ledger: stores.ledger, directory: stores.directory, portals: stores.portals,
-    gateway, audit: stores.audit, clock, log,
+    tasks: stores.portalTasks, gateway, audit: stores.audit, clock, log,
   })
   const robotOutcomes = createRobotOutcomes({ runs: stores.robotRuns, ledger: stores.ledger, portals: stores.portals, gateway, clock, log })
   const policy = createPolicyService({ store: stores.invitePolicy, directory: stores.directory, ledger: stores.ledger, gateway, clock })

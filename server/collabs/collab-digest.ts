@@ -44,6 +44,8 @@ export function createCollabDigest(deps: {
       const portal = await deps.portals.get(memberId)
       if (!digest.enabled || !portal || portal.status !== 'installed' || portal.capabilities[NOTIFY] === false) return null
       const now = deps.clock.now()
+      // A sync still being written (here or on another instance) is a half-read picture: a later pass sends it.
+      if ((await deps.collabs.getSyncState(memberId)).running) return null
       if (!(await deps.collabs.claimDigest(memberId, historyDay(now), now))) return null
       const { snapshot, rows } = await deps.dashboard.guestsOf(memberId, null)
       // Per owner, per collab: [pending too long, inactive too long].

@@ -7,6 +7,7 @@
  * Every step is a compare-and-set in the guest store taken before the portal is called, so two instances or a
  * repeated pass do each thing once; a step the portal refused is recorded (audit log, ledger), not repeated.
  */
+import { randomUUID } from 'node:crypto'
 import { errorText } from '../shared/errors.js'
 import type { Clock } from '../shared/clock.js'
 import type { Logger } from '../shared/logger.js'
@@ -17,11 +18,14 @@ import type { Guest, GuestStore } from '../storage/guest-store.js'
 import type { Invitation, LedgerStore } from '../storage/ledger-store.js'
 import type { OnboardingKit, OnboardingKitStore } from '../storage/onboarding-kit-store.js'
 import type { PortalStore } from '../storage/portal-store.js'
+import type { PortalTasks } from '../storage/portal-tasks.js'
 import { holds, readGroupRosters } from '../portals/group-rosters.js'
 import { renderTemplate } from '../invites/render-template.js'
 
 const DAY_MS = 86_400_000
 const DUE_PER_PASS = 100
+/** How long a confirmation holds a stay's end: its removal, a user.get, the group look-ups and a deactivation. */
+const CONFIRM_CLAIM_MS = 5 * 60_000
 const NOTIFY_METHOD = 'im.notify.system.add'
 
 export interface WelcomeResult {
@@ -42,6 +46,8 @@ export function createGuestLifecycle(deps: {
   ledger: LedgerStore
   directory: DirectoryStore
   portals: PortalStore
+  /** Serialises confirmations of one stay's end across instances. */
+  tasks: PortalTasks
   gateway: PortalGateway
   audit: AuditLog
   clock: Clock
@@ -251,9 +257,19 @@ export function createGuestLifecycle(deps: {
 
     /** The sponsor (or an admin) confirms an end that waits for them. */
     async confirmEnd(memberId: string, guestId: string, actorUserId: number): Promise<EndResult | undefined> {
-      const g = await guests.get(memberId, guestId)
-      if (!g || g.state !== 'awaiting_confirmation') return undefined
-      return endStay(memberId, g, actorUserId)
+      // Two people confirming at once (two tabs, two sponsors, two instances): one ends the stay, the other
+      // finds it taken, so the portal is asked to remove and deactivate the guest once. The stay's own state
+      // only changes after those calls, so it cannot be the claim.
+      const task = `guest-end:${guestId}`
+      const owner = randomUUID()
+      if (!(await deps.tasks.claim(memberId, task, owner, clock.now(), CONFIRM_CLAIM_MS))) return undefined
+      try {
+        const g = await guests.get(memberId, guestId)
+        if (!g || g.state !== 'awaiting_confirmation') return undefined
+        return await endStay(memberId, g, actorUserId)
+      } finally {
+        await deps.tasks.release(memberId, task, owner)
+      }
     },
 
     /** Keeps a guest whose end waits for confirmation: a new end date (or none). */
