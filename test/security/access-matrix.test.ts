@@ -32,7 +32,6 @@ import { randomUUID } from 'node:crypto'
 import ExcelJS from 'exceljs'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Express } from 'express'
 import { DEFAULT_POLICY } from '../../server/policy/invite-policy.js'
 import { DEFAULT_ROBOT_SETTINGS } from '../../server/robots/robot-settings.js'
 import { DEFAULT_COLLAB_SETTINGS } from '../../server/collabs/collab-settings.js'
@@ -40,6 +39,7 @@ import { BACKENDS, type Backend } from '../helpers/databases.js'
 import { apiFor, csv, finished, installedAdmin, sessionApi, startTestStack, uploadAndCheck, waitForJob, withPortal, type Api, type ApiAnswer } from '../helpers/api.js'
 import { CLIENT_ID, form, until, type Stack } from '../helpers/stack.js'
 import type { PortalHandle } from '../emulator/index.js'
+import { routesOf } from '../helpers/express-routes.js'
 
 type Actor = 'other' | 'employee' | 'manager' | 'admin'
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -678,25 +678,6 @@ async function textOf(res: ApiAnswer): Promise<string> {
   wb.eachSheet((sheet) => sheet.eachRow((row) => row.eachCell((c) => cells.push(String(c.text)))))
   return cells.join('\n')
 }
-
-/** Every route the Express app has, as "METHOD /path", walked from its router stack (Express 5 / router 2). */
-function routesOf(app: Express): string[] {
-  const out: string[] = []
-  const join = (a: string, b: string) => `${a}/${b}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1')
-  type Layer = { route?: { path: string | string[]; methods: Record<string, boolean> }; rawPath?: string | string[]; handle?: { stack?: Layer[] } }
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const p of [layer.route.path].flat()) for (const m of Object.keys(layer.route.methods)) out.push(`${m.replace(/^_/, '').toUpperCase()} ${join(prefix, p)}`)
-      } else if (layer.handle?.stack) {
-        for (const p of [layer.rawPath ?? '/'].flat()) walk(layer.handle.stack, join(prefix, p))
-      }
-    }
-  }
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '')
-  return [...new Set(out)].sort()
-}
-
 /** Portal A as only a call can change it: its rows in every table that is not a cache, and the emulator's side. */
 async function stateOfA(w: World): Promise<Record<string, unknown>> {
   const db = w.stack.a.app.db.db

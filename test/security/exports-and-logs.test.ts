@@ -22,7 +22,6 @@
 import { randomBytes } from 'node:crypto'
 import ExcelJS from 'exceljs'
 import Papa from 'papaparse'
-import type { Express } from 'express'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { BACKENDS, type Backend } from '../helpers/databases.js'
 import { apiFor, csv, finished, installedAdmin, sendList, startTestStack, uploadAndCheck, waitForJob, withPortal, type Api, type ApiAnswer } from '../helpers/api.js'
@@ -30,6 +29,7 @@ import {
   APP_SECRET, CLIENT_ID, CLIENT_SECRET, METRICS_TOKEN, bootOf, form, installThroughPortal, openApp, until, type Stack,
 } from '../helpers/stack.js'
 import type { PortalHandle } from '../emulator/index.js'
+import { routesOf } from '../helpers/express-routes.js'
 
 const LIMITS = { burst: 100_000, drainPerSec: 10_000 }
 const TRIGGER = /^[=+\-@\t\r]/
@@ -61,25 +61,6 @@ interface ExportWorld {
   jobId: string
   importId: string
 }
-
-/** Every route the Express app has, as "METHOD /path", walked from its router stack (Express 5 / router 2). */
-function routesOf(app: Express): string[] {
-  const out: string[] = []
-  const join = (a: string, b: string) => `${a}/${b}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1')
-  type Layer = { route?: { path: string | string[]; methods: Record<string, boolean> }; rawPath?: string | string[]; handle?: { stack?: Layer[] } }
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const p of [layer.route.path].flat()) for (const m of Object.keys(layer.route.methods)) out.push(`${m.replace(/^_/, '').toUpperCase()} ${join(prefix, p)}`)
-      } else if (layer.handle?.stack) {
-        for (const p of [layer.rawPath ?? '/'].flat()) walk(layer.handle.stack, join(prefix, p))
-      }
-    }
-  }
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '')
-  return [...new Set(out)].sort()
-}
-
 const q = (s: string) => `'${s}`
 /** The list's people: each seeded value as a first or last name, and e-mails whose local part starts with + - =. */
 const LIST = [

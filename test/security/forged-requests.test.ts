@@ -18,7 +18,6 @@
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import type { Express } from 'express'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MANIFEST } from '../../install/manifest.js'
@@ -26,6 +25,7 @@ import { BACKENDS, type Backend } from '../helpers/databases.js'
 import { installedAdmin, startTestStack, withPortal } from '../helpers/api.js'
 import { APP_SECRET, CLIENT_ID, CLIENT_SECRET, METRICS_TOKEN, bootOf, form, installThroughPortal, until, type Stack } from '../helpers/stack.js'
 import type { PortalHandle } from '../emulator/index.js'
+import { routesOf } from '../helpers/express-routes.js'
 
 /** Routes outside /api the portal calls (each swept below), and the others (public or operator routes, swept elsewhere). */
 const PORTAL_CALLED = ['ALL /app', 'ALL /install', 'POST /events', 'POST /robots/:code']
@@ -60,25 +60,6 @@ async function post(url: string, body: Record<string, unknown>, query: Record<st
   const res = await fetch(q ? `${url}?${q}` : url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(body) })
   return { status: res.status, text: await res.text(), headers: res.headers }
 }
-
-/** Every route the Express app has, as "METHOD /path", walked from its router stack (Express 5 / router 2). */
-function routesOf(app: Express): string[] {
-  const out: string[] = []
-  const join = (a: string, b: string) => `${a}/${b}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1')
-  type Layer = { route?: { path: string | string[]; methods: Record<string, boolean> }; rawPath?: string | string[]; handle?: { stack?: Layer[] } }
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const p of [layer.route.path].flat()) for (const m of Object.keys(layer.route.methods)) out.push(`${m.replace(/^_/, '').toUpperCase()} ${join(prefix, p)}`)
-      } else if (layer.handle?.stack) {
-        for (const p of [layer.rawPath ?? '/'].flat()) walk(layer.handle.stack, join(prefix, p))
-      }
-    }
-  }
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '')
-  return [...new Set(out)].sort()
-}
-
 /** Every token the emulator has issued and still knows (its TokenStore keeps them in private maps: read only). */
 function issuedTokens(portal: PortalHandle): string[] {
   const store = (portal as unknown as { tokens: { access: Map<string, unknown>; refresh: Map<string, unknown> } }).tokens

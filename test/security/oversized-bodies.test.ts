@@ -13,12 +13,12 @@
  */
 import http from 'node:http'
 import { once } from 'node:events'
-import type { Express } from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_UPLOAD_BYTES } from '../../server/invites/import/index.js'
 import { BACKENDS, type Backend } from '../helpers/databases.js'
 import { installedAdmin, startTestStack, type Api } from '../helpers/api.js'
 import type { Stack } from '../helpers/stack.js'
+import { routesOf } from '../helpers/express-routes.js'
 
 const MB = 1024 * 1024
 /** The limits server/http sets: express.json in create-http-app.ts, its form parser, the join page's own (join-page-routes.ts). */
@@ -64,25 +64,6 @@ function send(url: string, opts: { method?: string; headers?: Record<string, str
     })()
   })
 }
-
-/** Every route the Express app has, as "METHOD /path", walked from its router stack (Express 5 / router 2). */
-function routesOf(app: Express): string[] {
-  const out: string[] = []
-  const join = (a: string, b: string) => `${a}/${b}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1')
-  type Layer = { route?: { path: string | string[]; methods: Record<string, boolean> }; rawPath?: string | string[]; handle?: { stack?: Layer[] } }
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const p of [layer.route.path].flat()) for (const m of Object.keys(layer.route.methods)) out.push(`${m.replace(/^_/, '').toUpperCase()} ${join(prefix, p)}`)
-      } else if (layer.handle?.stack) {
-        for (const p of [layer.rawPath ?? '/'].flat()) walk(layer.handle.stack, join(prefix, p))
-      }
-    }
-  }
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '')
-  return [...new Set(out)].sort()
-}
-
 /** A form body of exactly `bytes` bytes: a few fields and one long value. */
 function formBody(bytes: number, fields: Record<string, string> = {}): Buffer {
   const head = Object.entries({ event: 'ONUSERADD', ...fields }).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&') + '&pad='
