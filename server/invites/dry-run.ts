@@ -1,6 +1,7 @@
 import { closest, distance } from 'fastest-levenshtein'
 import type { DirectoryUser } from '../storage/directory-store.js'
 import type { NormalizedRow, RowIssue } from './import/index.js'
+import { splitDepartmentPath } from './import/field-values.js'
 
 export interface DepartmentInfo { id: number; name: string; parentId: number | null }
 export interface GroupInfo { id: number; name: string; isExtranet: boolean; active: boolean }
@@ -84,8 +85,19 @@ export function departmentIndex(departments: DepartmentInfo[]) {
     }
     return out
   }
-  const paths = departments.map((d) => ({ id: d.id, path: pathOf(d.id) }))
   const key = (s: string) => s.trim().toLocaleLowerCase('ru')
+  // Each path also as the parts a file's cell is split into: a department named "R&D / Lab" is two parts,
+  // and a cell may only start at the first part of a name ("Lab" alone is not that department).
+  const paths = departments.map((d) => {
+    const path = pathOf(d.id)
+    const parts: string[] = []
+    const starts = new Set<number>()
+    for (const name of path) {
+      starts.add(parts.length)
+      parts.push(...(splitDepartmentPath(name).length ? splitDepartmentPath(name) : [name]).map(key))
+    }
+    return { id: d.id, path, parts, starts }
+  })
   return {
     byId,
     pathText: (id: number) => pathOf(id).join(' / '),
@@ -93,7 +105,10 @@ export function departmentIndex(departments: DepartmentInfo[]) {
     resolvePath(path: string[]): { ids: number[]; suggestions: string[] } {
       const want = path.map(key)
       const ids = paths
-        .filter((p) => p.path.length >= want.length && want.every((w, i) => key(p.path[p.path.length - want.length + i]!) === w))
+        .filter((p) => {
+          const from = p.parts.length - want.length
+          return from >= 0 && p.starts.has(from) && want.every((w, i) => p.parts[from + i] === w)
+        })
         .map((p) => p.id)
       if (ids.length) return { ids, suggestions: [] }
       return { ids, suggestions: nearest(path.at(-1) ?? '', departments.map((d) => d.name)).map((n) => paths.find((p) => p.path.at(-1) === n)!.path.join(' / ')) }

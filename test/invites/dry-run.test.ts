@@ -47,6 +47,17 @@ describe('dry run', () => {
     expect(out[4]!.issues[0]).toMatchObject({ code: 'unknown_department' })
   })
 
+  it('finds a department whose own name holds a path separator, by its name, its path and its suggestion', () => {
+    const withSlash = ctx({ departments: [...ctx().departments, { id: 6, name: 'R&D / Lab', parentId: 1 }, { id: 7, name: 'QA → Web', parentId: 6 }] })
+    const rows = rowsOf('email;department\na@x.ru;R&D / Lab\nb@x.ru;Company / R&D / Lab\nc@x.ru;Lab\nd@x.ru;R&D / Lab / QA → Web\ne@x.ru;Web\n')
+    const out = checkRows(rows, withSlash, new Set())
+    expect(out.map((r) => r.department?.id ?? r.issues[0]?.code)).toEqual([6, 6, 'unknown_department', 7, 'unknown_department'])
+    expect(out[3]!.department!.path).toBe('Company / R&D / Lab / QA → Web')
+    // The path the dry run shows (and offers as a fix) reads back to the same department.
+    const again = checkRows(rowsOf(`email;department\nf@x.ru;${out[3]!.department!.path}\n`), withSlash, new Set())
+    expect(again[0]!.department?.id).toBe(7)
+  })
+
   it('requires a department for employees and a group for guests, defaults fill the gap', () => {
     const rows = rowsOf('email\na@x.ru\n')
     expect(checkRows(rows, ctx(), new Set())[0]!.issues[0]).toMatchObject({ code: 'missing_department', severity: 'error' })

@@ -26,8 +26,13 @@ export function parseDepartment(value: string): DepartmentRef | null {
     const id = Number(text)
     return id > 0 ? { kind: 'id', id } : null
   }
-  const path = text.split(/[/>\\»→]/).map(cleanText).filter((s) => s !== '')
+  const path = splitDepartmentPath(text)
   return path.length > 0 ? { kind: 'path', path } : null
+}
+
+/** A department path's parts: "Sales / Moscow", "Sales > Moscow" (also \ » →). A name holding one of these reads as two parts. */
+export function splitDepartmentPath(text: string): string[] {
+  return text.split(/[/>\\»→]/).map(cleanText).filter((s) => s !== '')
 }
 
 /** Split on , ; | — numbers are group ids, the rest names; duplicates are dropped. */
