@@ -104,7 +104,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(['/app', '/install'], form)
   app.use(iframeRoutes({ ...deps, render }))
   app.use(deps.joinPages)
-  app.use('/api', json, sessionApi(deps), requireSession(deps.sessions), portalApi(deps), ...deps.api)
+  // The session is checked before a body is read: a caller without one never makes the server parse up to 1 MB.
+  app.use('/api', sessionApi(deps), requireSession(deps.sessions), json, portalApi(deps), ...deps.api)
   app.use('/api', (req) => {
     throw new NotFoundError('not_found', `No API route ${req.method} ${req.path}`)
   })

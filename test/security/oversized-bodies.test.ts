@@ -23,6 +23,8 @@ import { routesOf } from '../helpers/express-routes.js'
 const MB = 1024 * 1024
 /** The limits server/http sets: express.json in create-http-app.ts, its form parser, the join page's own (join-page-routes.ts). */
 const JSON_LIMIT = { bytes: 1 * MB, text: '1 MB' }
+/** POST /api/session is read before any session exists (two tokens), so its limit is small. */
+const SESSION_LIMIT = { bytes: 16 * 1024, text: '16 KB' }
 const FORM_LIMIT = { bytes: 256 * 1024, text: '256 KB', fields: 2000 }
 const JOIN_LIMIT = { bytes: 8 * 1024, text: '8 KB', fields: 20 }
 const UPLOAD_LIMIT = { bytes: MAX_UPLOAD_BYTES, text: `${MAX_UPLOAD_BYTES / MB} MB` }
@@ -169,7 +171,7 @@ for (const backend of BACKENDS) {
       expect((await fetch(world.joinUrl, { headers: { 'x-forwarded-for': '198.51.100.78' } })).status).toBe(200)
     }
 
-    it('every JSON API route that takes a body refuses one byte over 1 MB with 413 naming the limit, and malformed JSON with 400', async () => {
+    it('every JSON API route that takes a body refuses one byte over 1 MB (POST /api/session: 16 KB) with 413 naming the limit, reads nothing without a session, and refuses malformed JSON with 400', async () => {
       const world = w!
       const routes = routesOf(world.stack.a.app.http).filter((r) => /^(POST|PUT|PATCH) \/api\//.test(r))
       // A guard that the walk found the API (a few dozen routes), not an empty list that would pass anything.
@@ -180,7 +182,13 @@ for (const backend of BACKENDS) {
         const [method, pattern] = route.split(' ') as [string, string]
         const path = pattern.replace(/:([A-Za-z]+)/g, (_m, name: string) => (/id$/i.test(name) ? '00000000-0000-4000-8000-000000000000' : '1'))
         const headers = { authorization: `Bearer ${world.admin.token}`, 'content-type': 'application/json' }
-        problems.push(...tooLargeProblems(`${route} (1 MB + 1)`, await send(`${world.stack.a.url}${path}`, { method, headers, body: over }), 'body_too_large', JSON_LIMIT.text))
+        const limit = path === '/api/session' ? SESSION_LIMIT : JSON_LIMIT
+        problems.push(...tooLargeProblems(`${route} (${limit.text} + 1)`, await send(`${world.stack.a.url}${path}`, { method, headers, body: jsonBody(limit.bytes + 1) }), 'body_too_large', limit.text))
+        // Without a session nothing is read: 401 before the body (the route that makes sessions excepted).
+        if (path !== '/api/session') {
+          const anonymous = await send(`${world.stack.a.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: over })
+          if ('error' in anonymous || anonymous.status !== 401) problems.push(`${route} (no session, 1 MB + 1): ${'error' in anonymous ? anonymous.error : `${anonymous.status} ${anonymous.text.slice(0, 120)}`}`)
+        }
         const bad = await send(`${world.stack.a.url}${path}`, { method, headers, body: Buffer.from('{"name": "Unclosed ') })
         if ('error' in bad) problems.push(`${route} (malformed JSON): the socket failed (${bad.error})`)
         else if (bad.status !== 400 || !/"code":"bad_json"/.test(bad.text)) problems.push(`${route} (malformed JSON): ${bad.status} ${bad.text.slice(0, 200)}`)

@@ -1,4 +1,4 @@
-import { Router } from 'express'
+import express, { Router } from 'express'
 import { toCsv, toXlsx } from '../../invites/export-table.js'
 import { z } from 'zod'
 import { InputError, NotFoundError } from '../../shared/errors.js'
@@ -35,8 +35,9 @@ const AUDIT_HEADER = ['Time', 'Actor', 'Actor kind', 'Action', 'Subject', 'Resul
 /** The one route without a bearer: a fresh frame AUTH_ID buys a new app session. */
 export function sessionApi(deps: { sessions: AppSessions; verification: PortalVerification }): Router {
   const r = Router()
-  // Re-mint a session from the frame's current AUTH_ID (same proof as the iframe POST).
-  r.post('/session', async (req, res) => {
+  // Re-mint a session from the frame's current AUTH_ID (same proof as the iframe POST). Read without a session,
+  // so its body is small: two tokens.
+  r.post('/session', express.json({ limit: '16kb' }), async (req, res) => {
     const parsed = sessionBody.safeParse(req.body)
     if (!parsed.success) throw new InputError('bad_request', 'authId and memberId are required')
     const v = await deps.verification.verifyFrame({ memberId: parsed.data.memberId, authId: parsed.data.authId })
