@@ -94,7 +94,8 @@ export function departmentIndex(departments: DepartmentInfo[]) {
     const starts = new Set<number>()
     for (const name of path) {
       starts.add(parts.length)
-      parts.push(...(splitDepartmentPath(name).length ? splitDepartmentPath(name) : [name]).map(key))
+      const split = splitDepartmentPath(name)
+      parts.push(...(split.length ? split : [name]).map(key))
     }
     return { id: d.id, path, parts, starts }
   })
