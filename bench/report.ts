@@ -304,7 +304,10 @@ export function renderReport(r: BenchResults): string {
     `| 1-min load average | ${r.info.load.map((l) => `${l.at}: ${f2(l.load1)}`).join('; ')} |`,
     '',
   )
-  const busy = r.info.load.filter((l) => l.load1 > r.info.cores)
+  // The warning is about the sped-up send runs: the samples around them (the last step's own worker processes
+  // load the machine at the end, which says nothing about them).
+  const sendIndex = r.info.load.findIndex((l) => l.at === 'before send throughput')
+  const busy = (sendIndex < 0 ? [] : r.info.load.slice(sendIndex, sendIndex + 2)).filter((l) => l.load1 > r.info.cores)
   if (busy.length) {
     out.push(
       `> **The machine was busy during this run** (load average above its ${r.info.cores} cores at ${busy.map((l) => l.at).join(', ')}). ` +
