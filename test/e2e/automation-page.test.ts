@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Frame, Page } from 'playwright-core'
 import { BACKENDS } from '../helpers/databases.js'
-import { appFrameWith, launchChromium, recordPageErrors } from '../helpers/browser.js'
+import { appFrameWith, launchChromium, recordPageErrors, reportFailures } from '../helpers/browser.js'
 import { CLIENT_ID, startStack, until, type Stack } from '../helpers/stack.js'
 
 const sqlite = BACKENDS.find((b) => b.name === 'sqlite')!
@@ -36,14 +36,7 @@ describe('automation page in Chromium', () => {
     await s?.close()
   })
 
-  async function reported(scenario: () => Promise<void>): Promise<void> {
-    try {
-      await scenario()
-    } catch (e) {
-      await page.screenshot({ path: '/tmp/e2e-automation-failure.png', fullPage: true }).catch(() => {})
-      throw new Error(`${(e as Error).message}\npage errors: ${JSON.stringify(pageErrors)}`, { cause: e })
-    }
-  }
+  const reported = (scenario: () => Promise<void>) => reportFailures('automation', page, pageErrors, scenario)
 
   /** Calls a robot as a CRM pipeline does; the handler must take the call (200). */
   async function callRobot(properties: Record<string, unknown>): Promise<string> {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Download, Frame, Page } from 'playwright-core'
 import ExcelJS from 'exceljs'
 import { BACKENDS } from '../helpers/databases.js'
-import { appFrameWith, launchChromium, recordPageErrors } from '../helpers/browser.js'
+import { appFrameWith, launchChromium, recordPageErrors, reportFailures } from '../helpers/browser.js'
 import { CLIENT_ID, openApp, startStack, until, type Stack } from '../helpers/stack.js'
 
 const sqlite = BACKENDS.find((b) => b.name === 'sqlite')!
@@ -83,14 +83,7 @@ describe('bulk-invite wizard in Chromium', () => {
   })
 
   /** Runs a scenario; on failure, keeps a screenshot and says what the page logged. */
-  async function reported(scenario: () => Promise<void>): Promise<void> {
-    try {
-      await scenario()
-    } catch (e) {
-      await page.screenshot({ path: '/tmp/e2e-wizard-failure.png', fullPage: true }).catch(() => {})
-      throw new Error(`${(e as Error).message}\npage errors: ${JSON.stringify(pageErrors)}`, { cause: e })
-    }
-  }
+  const reported = (scenario: () => Promise<void>) => reportFailures('wizard', page, pageErrors, scenario)
 
   /** The refused .xls of the first scenario is the one failed request the browser may have seen (and logged). */
   const unexpectedErrors = () => pageErrors.filter((e) => !((/ 415 /.test(e) || e.includes('status of 415')) && e.includes('/api/imports')))

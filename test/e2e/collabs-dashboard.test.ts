@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Download, Frame, Page } from 'playwright-core'
 import { collabTruth, seedCollabs } from '../emulator/index.js'
 import { BACKENDS } from '../helpers/databases.js'
-import { appFrameWith, launchChromium, recordPageErrors } from '../helpers/browser.js'
+import { appFrameWith, launchChromium, recordPageErrors, reportFailures } from '../helpers/browser.js'
 import { CLIENT_ID, startStack, until, type Stack } from '../helpers/stack.js'
 
 const sqlite = BACKENDS.find((b) => b.name === 'sqlite')!
@@ -38,14 +38,7 @@ describe('collabs dashboard in Chromium', () => {
     await s?.close()
   })
 
-  async function reported(scenario: () => Promise<void>): Promise<void> {
-    try {
-      await scenario()
-    } catch (e) {
-      await page.screenshot({ path: '/tmp/e2e-collabs-failure.png', fullPage: true }).catch(() => {})
-      throw new Error(`${(e as Error).message}\npage errors: ${JSON.stringify(pageErrors)}`, { cause: e })
-    }
-  }
+  const reported = (scenario: () => Promise<void>) => reportFailures('collabs', page, pageErrors, scenario)
 
   async function openApp(): Promise<Frame> {
     await page.goto(s.portal.frameUrl(CLIENT_ID, { lang: 'en' }))

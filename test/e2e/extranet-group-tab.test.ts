@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Frame, Page } from 'playwright-core'
 import { BACKENDS } from '../helpers/databases.js'
-import { appFrameWith, launchChromium, recordPageErrors } from '../helpers/browser.js'
+import { appFrameWith, launchChromium, recordPageErrors, reportFailures } from '../helpers/browser.js'
 import { CLIENT_ID, startStack, until, type Stack } from '../helpers/stack.js'
 
 const sqlite = BACKENDS.find((b) => b.name === 'sqlite')!
@@ -36,16 +36,10 @@ describe('extranet group tab in Chromium', () => {
   })
 
   /** On failure, keeps a screenshot and says what the page logged and which API calls failed. */
-  async function reported(scenario: () => Promise<void>): Promise<void> {
-    try {
-      await scenario()
-    } catch (e) {
-      await page.screenshot({ path: '/tmp/e2e-extranet-tab-failure.png', fullPage: true }).catch(() => {})
-      const missing = pageErrors.filter((x) => / 404 /.test(x) && x.includes('/api/extranet/'))
-      const note = missing.length ? `\nextranet endpoints answering 404: ${JSON.stringify(missing)}` : ''
-      throw new Error(`${(e as Error).message}\npage errors: ${JSON.stringify(pageErrors)}${note}`, { cause: e })
-    }
-  }
+  const reported = (scenario: () => Promise<void>) => reportFailures('extranet-tab', page, pageErrors, scenario, () => {
+    const missing = pageErrors.filter((x) => / 404 /.test(x) && x.includes('/api/extranet/'))
+    return missing.length ? `\nextranet endpoints answering 404: ${JSON.stringify(missing)}` : ''
+  })
 
   it('points to collabs without extranet groups, then lists one and opens its page', () => reported(section), 60_000)
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Frame, Page } from 'playwright-core'
 import { BACKENDS } from '../helpers/databases.js'
 import { decodeQrPng } from '../helpers/qr.js'
-import { appFrameWith, launchChromium, recordPageErrors } from '../helpers/browser.js'
+import { appFrameWith, launchChromium, recordPageErrors, reportFailures } from '../helpers/browser.js'
 import { CLIENT_ID, startStack, until, type Stack } from '../helpers/stack.js'
 
 const sqlite = BACKENDS.find((b) => b.name === 'sqlite')!
@@ -38,14 +38,7 @@ describe('join link in Chromium', () => {
     await s?.close()
   })
 
-  async function reported(scenario: () => Promise<void>): Promise<void> {
-    try {
-      await scenario()
-    } catch (e) {
-      await page.screenshot({ path: '/tmp/e2e-join-link-failure.png', fullPage: true }).catch(() => {})
-      throw new Error(`${(e as Error).message}\npage errors: ${JSON.stringify(pageErrors)}`, { cause: e })
-    }
-  }
+  const reported = (scenario: () => Promise<void>) => reportFailures('join-link', page, pageErrors, scenario)
 
   async function createLink(frame: Frame): Promise<void> {
     await frame.click('[data-testid="nav-links"]')

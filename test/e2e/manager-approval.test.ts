@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core'
 import { BACKENDS } from '../helpers/databases.js'
-import { appFrameWith, launchChromium, recordPageErrors } from '../helpers/browser.js'
+import { appFrameWith, launchChromium, recordPageErrors, reportFailures } from '../helpers/browser.js'
 import { CLIENT_ID, startStack, until, type Stack } from '../helpers/stack.js'
 import type { PortalGroup, PortalUser } from '../emulator/portal.js'
 
@@ -57,15 +57,7 @@ describe('manager over the daily quota asks for approval, in Chromium', () => {
     return page
   }
 
-  async function reported(scenario: () => Promise<void>): Promise<void> {
-    try {
-      await scenario()
-    } catch (e) {
-      for (const [who, page] of Object.entries(pages)) await page.screenshot({ path: `/tmp/e2e-manager-approval-${who}-failure.png`, fullPage: true }).catch(() => {})
-      const notes = s.portal.notifications().map((n) => `${n.userId}: ${n.message}`)
-      throw new Error(`${(e as Error).message}\npage errors: ${JSON.stringify(pageErrors)}\nnotifications: ${JSON.stringify(notes)}`, { cause: e })
-    }
-  }
+  const reported = (scenario: () => Promise<void>) => reportFailures('manager-approval', pages, pageErrors, scenario, () => `\nnotifications: ${JSON.stringify(s.portal.notifications().map((n) => `${n.userId}: ${n.message}`))}`)
 
   const liveRegion = (frame: Frame, text: string) =>
     frame.waitForFunction((want) => document.querySelector('[data-testid="live-region"]')?.textContent?.trim() === want, text)

@@ -37,3 +37,23 @@ export function recordPageErrors(page: Page, into: string[]): void {
     if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) into.push(`console: ${m.text()} @ ${m.location().url}`)
   })
 }
+
+/**
+ * Runs a browser scenario. On failure it keeps a screenshot of each page (/tmp/e2e-<name>[-<page>]-failure.png)
+ * and adds what the pages logged, and `more()` when given, to the error: a CI failure then says what the user saw.
+ */
+export async function reportFailures(
+  name: string,
+  pages: Page | Record<string, Page>,
+  pageErrors: string[] | Record<string, string[]>,
+  scenario: () => Promise<void>,
+  more?: () => string,
+): Promise<void> {
+  try {
+    await scenario()
+  } catch (e) {
+    const shots: Array<[string, Page]> = 'screenshot' in pages ? [['', pages as Page]] : Object.entries(pages).map(([who, p]) => [`-${who}`, p])
+    for (const [suffix, p] of shots) await p.screenshot({ path: `/tmp/e2e-${name}${suffix}-failure.png`, fullPage: true }).catch(() => {})
+    throw new Error(`${(e as Error).message}\npage errors: ${JSON.stringify(pageErrors)}${more?.() ?? ''}`, { cause: e })
+  }
+}
