@@ -8,6 +8,7 @@
  * the real app in its own OS process) on the same database; any of them takes any portal, through the lease.
  */
 import { sql } from 'kysely'
+import pLimit from 'p-limit'
 import type { EngineTiming } from '../../server/engine/job-runner.js'
 import type { PortalHandle } from '../emulator/index.js'
 import { csv, installedAdmin, sendList, startTestStack, withPortal, type Api } from './api.js'
@@ -42,19 +43,6 @@ export interface FleetJob {
   emails: string[]
 }
 
-/** Runs `fn` over `items`, `n` at a time, keeping their order in the answer. */
-export async function inParallel<T, R>(items: T[], n: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length)
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const k = next++
-      out[k] = await fn(items[k]!, k)
-    }
-  }))
-  return out
-}
-
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const postgres = BACKENDS.find((b) => b.name === 'postgres')!
   const stack = await startTestStack(postgres)
@@ -66,10 +54,11 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       p.registerApp(CLIENT_ID, { handlerUrl: `${stack.a.url}/app`, installUrl: `${stack.a.url}/install` })
       portals.push(p)
     }
-    const tenants = await inParallel(portals, concurrency, async (portal) => {
+    const limit = pLimit(concurrency)
+    const tenants = await Promise.all(portals.map((portal) => limit(async () => {
       portal.injectFault({ method: 'user.add', kind: 'slow', delayMs: opts.userAddDelayMs, probability: 1 })
       return { portal, api: await installedAdmin(withPortal(stack, portal)) }
-    })
+    })))
     // From here on only the worker processes send; the front serves the API (job creation) and reads the stores.
     await stack.a.app.stop()
     const spec = { ...(await workerSpecFor(stack)), engine: opts.engine, poolMax: opts.poolMax ?? 8, logLevel: 'warn' }
@@ -82,11 +71,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
 
 /** One job of `invitesPerPortal` new people per portal (upload → dry run → send), e-mails prefixed by `prefix`. */
 export async function queueJobs(fleet: Fleet, invitesPerPortal: number, prefix: string, concurrency = 8): Promise<FleetJob[]> {
-  return inParallel(fleet.tenants, concurrency, async ({ portal, api }, k) => {
+  const limit = pLimit(concurrency)
+  return Promise.all(fleet.tenants.map(({ portal, api }, k) => limit(async () => {
     const rows = [['E-mail', 'Name', 'Last name'], ...Array.from({ length: invitesPerPortal }, (_, i) => [`${prefix}-${k}-${i + 1}@example.test`, `Name${i + 1}`, prefix])]
     const jobId = await sendList(api, csv(rows), `${prefix}.csv`)
     return { memberId: portal.memberId, jobId, emails: rows.slice(1).map((r) => r[0]!) }
-  })
+  })))
 }
 
 export interface KillRecord {

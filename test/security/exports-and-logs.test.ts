@@ -28,8 +28,8 @@ import { apiFor, csv, finished, installedAdmin, sendList, startTestStack, upload
 import {
   APP_SECRET, CLIENT_ID, CLIENT_SECRET, METRICS_TOKEN, bootOf, form, installThroughPortal, openApp, until, type Stack,
 } from '../helpers/stack.js'
-import type { PortalHandle } from '../emulator/index.js'
 import { routesOf } from '../helpers/express-routes.js'
+import { appTokenOf, issuedTokens } from '../helpers/emulator-secrets.js'
 
 const LIMITS = { burst: 100_000, drainPerSec: 10_000 }
 const TRIGGER = /^[=+\-@\t\r]/
@@ -229,19 +229,6 @@ interface Recorded {
   text: string
   /** Secrets this answer may hold because it hands them to their owner. */
   owns: string[]
-}
-
-/** Every token the emulator has issued (its TokenStore keeps them in private maps: read only). */
-function issuedTokens(portal: PortalHandle): string[] {
-  const store = (portal as unknown as { tokens: { access: Map<string, unknown>; refresh: Map<string, unknown> } }).tokens
-  return [...store.access.keys(), ...store.refresh.keys()]
-}
-
-/** The application token the portal sends with its callbacks (the emulator's install record: read only). */
-function appTokenOf(p: PortalHandle): string {
-  const t = (p as unknown as { installs: Map<string, { applicationToken: string }> }).installs.get(CLIENT_ID)?.applicationToken
-  if (!t) throw new Error(`portal ${p.memberId} has no install of the app`)
-  return t
 }
 
 const headerText = (h: Headers) => {

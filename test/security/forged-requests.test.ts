@@ -26,6 +26,7 @@ import { installedAdmin, startTestStack, withPortal } from '../helpers/api.js'
 import { APP_SECRET, CLIENT_ID, CLIENT_SECRET, METRICS_TOKEN, bootOf, form, installThroughPortal, until, type Stack } from '../helpers/stack.js'
 import type { PortalHandle } from '../emulator/index.js'
 import { routesOf } from '../helpers/express-routes.js'
+import { appTokenOf, issuedTokens } from '../helpers/emulator-secrets.js'
 
 /** Routes outside /api the portal calls (each swept below), and the others (public or operator routes, swept elsewhere). */
 const PORTAL_CALLED = ['ALL /app', 'ALL /install', 'POST /events', 'POST /robots/:code']
@@ -59,18 +60,6 @@ async function post(url: string, body: Record<string, unknown>, query: Record<st
   const q = new URLSearchParams(query).toString()
   const res = await fetch(q ? `${url}?${q}` : url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(body) })
   return { status: res.status, text: await res.text(), headers: res.headers }
-}
-/** Every token the emulator has issued and still knows (its TokenStore keeps them in private maps: read only). */
-function issuedTokens(portal: PortalHandle): string[] {
-  const store = (portal as unknown as { tokens: { access: Map<string, unknown>; refresh: Map<string, unknown> } }).tokens
-  return [...store.access.keys(), ...store.refresh.keys()]
-}
-
-/** The application token the portal sends with its callbacks (the emulator's install record: read only). */
-function appTokenOf(p: PortalHandle): string {
-  const t = (p as unknown as { installs: Map<string, { applicationToken: string }> }).installs.get(CLIENT_ID)?.applicationToken
-  if (!t) throw new Error(`portal ${p.memberId} has no install of the app`)
-  return t
 }
 
 /** Everything a forged call could change. */
